@@ -1,0 +1,272 @@
+//! The metric catalog: every metric name TTA.dev emits, its type, labels and help.
+//!
+//! This list, `docs/metrics.md`, the shipped dashboards and the alert rules
+//! must agree; a test fails when they do not. Primitives register their
+//! handles through these constants only.
+
+use metrics::Unit;
+
+/// Workflow runs, by `workflow_name` and `status` (`success`/`error`).
+pub const WORKFLOW_EXECUTIONS_TOTAL: &str = "tta_workflow_executions_total";
+/// Duration of whole workflow runs, by `workflow_name`.
+pub const WORKFLOW_DURATION_SECONDS: &str = "tta_workflow_duration_seconds";
+/// Primitive executions, by `primitive_name`, `primitive_type` and `status`.
+pub const PRIMITIVE_EXECUTIONS_TOTAL: &str = "tta_primitive_executions_total";
+/// Primitive executions, by `primitive_type` and `status`.
+pub const REQUESTS_TOTAL: &str = "tta_requests_total";
+/// Duration of primitive executions, by `primitive_name` and `primitive_type`.
+pub const EXECUTION_DURATION_SECONDS: &str = "tta_execution_duration_seconds";
+/// Failed primitive executions, by `primitive_name`, `primitive_type` and `error_kind`.
+pub const PRIMITIVE_ERRORS_TOTAL: &str = "tta_primitive_errors_total";
+/// Executions in flight, by `primitive_type`.
+pub const ACTIVE_EXECUTIONS: &str = "tta_active_executions";
+/// Cache lookups answered from the cache, by `primitive_name`.
+pub const CACHE_HITS_TOTAL: &str = "tta_cache_hits_total";
+/// Cache lookups that ran the inner primitive, by `primitive_name`.
+pub const CACHE_MISSES_TOTAL: &str = "tta_cache_misses_total";
+/// Cache lookups of any outcome, by `primitive_name`.
+pub const CACHE_TOTAL: &str = "tta_cache_total";
+/// Cache misses that waited for another caller's computation, by `primitive_name`.
+pub const CACHE_COALESCED_TOTAL: &str = "tta_cache_coalesced_total";
+/// Hits over lookups since start, 0..1, by `primitive_name`.
+pub const CACHE_HIT_RATE: &str = "tta_cache_hit_rate";
+/// Entries held, by `primitive_name`.
+pub const CACHE_ENTRIES: &str = "tta_cache_entries";
+/// Entries evicted, by `primitive_name` and `cause`.
+pub const CACHE_EVICTIONS_TOTAL: &str = "tta_cache_evictions_total";
+/// Retry attempts, by `primitive_name`, `attempt` (1..10, then `10+`) and `status`.
+pub const RETRY_ATTEMPTS_TOTAL: &str = "tta_retry_attempts_total";
+/// Executions stopped by a timeout, by `primitive_name`.
+pub const TIMEOUTS_TOTAL: &str = "tta_timeouts_total";
+/// Fallback outcomes, by `primitive_name` and `used` (`primary` or the alternative's index).
+pub const FALLBACK_TOTAL: &str = "tta_fallback_total";
+/// Circuit-breaker state, 0 closed / 1 half-open / 2 open, by `primitive_name`.
+pub const CIRCUIT_BREAKER_STATE: &str = "tta_circuit_breaker_state";
+/// Circuit-breaker state changes, by `primitive_name` and `to`.
+pub const CIRCUIT_BREAKER_TRANSITIONS_TOTAL: &str = "tta_circuit_breaker_transitions_total";
+/// Routing decisions, by `primitive_name` and `route`.
+pub const ROUTER_DECISIONS_TOTAL: &str = "tta_router_decisions_total";
+/// Spans the exporter had to drop.
+pub const SPANS_DROPPED_TOTAL: &str = "tta_spans_dropped_total";
+/// Always 1, by `version`.
+pub const BUILD_INFO: &str = "tta_build_info";
+
+/// What kind of series a catalog metric is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricType {
+    /// A monotonic counter (`_total`).
+    Counter,
+    /// A value that goes up and down.
+    Gauge,
+    /// A distribution, exported with `_bucket`, `_sum` and `_count`.
+    Histogram,
+}
+
+/// One entry of the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricDef {
+    /// The exported name.
+    pub name: &'static str,
+    /// Its type.
+    pub metric_type: MetricType,
+    /// Its label names, in the catalog's order.
+    pub labels: &'static [&'static str],
+    /// Its unit, for the `# HELP`/`# UNIT` lines.
+    pub unit: Option<Unit>,
+    /// The help text.
+    pub help: &'static str,
+}
+
+const NAME_TYPE: &[&str] = &["primitive_name", "primitive_type"];
+const NAME: &[&str] = &["primitive_name"];
+
+/// The whole catalog, in the order of `docs/metrics.md`.
+pub const ALL: &[MetricDef] = &[
+    def(
+        WORKFLOW_EXECUTIONS_TOTAL,
+        MetricType::Counter,
+        &["workflow_name", "status"],
+        None,
+        "Workflow runs by outcome.",
+    ),
+    def(
+        WORKFLOW_DURATION_SECONDS,
+        MetricType::Histogram,
+        &["workflow_name"],
+        Some(Unit::Seconds),
+        "Duration of whole workflow runs.",
+    ),
+    def(
+        PRIMITIVE_EXECUTIONS_TOTAL,
+        MetricType::Counter,
+        &["primitive_name", "primitive_type", "status"],
+        None,
+        "Primitive executions by outcome.",
+    ),
+    def(
+        REQUESTS_TOTAL,
+        MetricType::Counter,
+        &["primitive_type", "status"],
+        None,
+        "Primitive executions by primitive type and outcome.",
+    ),
+    def(
+        EXECUTION_DURATION_SECONDS,
+        MetricType::Histogram,
+        NAME_TYPE,
+        Some(Unit::Seconds),
+        "Duration of primitive executions.",
+    ),
+    def(
+        PRIMITIVE_ERRORS_TOTAL,
+        MetricType::Counter,
+        &["primitive_name", "primitive_type", "error_kind"],
+        None,
+        "Failed primitive executions by error kind.",
+    ),
+    def(
+        ACTIVE_EXECUTIONS,
+        MetricType::Gauge,
+        &["primitive_type"],
+        None,
+        "Primitive executions in flight.",
+    ),
+    def(
+        CACHE_HITS_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Cache lookups answered from the cache.",
+    ),
+    def(
+        CACHE_MISSES_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Cache lookups that ran the inner primitive.",
+    ),
+    def(
+        CACHE_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Cache lookups of any outcome.",
+    ),
+    def(
+        CACHE_COALESCED_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Cache misses that waited for another caller's computation.",
+    ),
+    def(
+        CACHE_HIT_RATE,
+        MetricType::Gauge,
+        NAME,
+        None,
+        "Cache hits over lookups since start, from 0 to 1.",
+    ),
+    def(
+        CACHE_ENTRIES,
+        MetricType::Gauge,
+        NAME,
+        None,
+        "Entries held by the cache.",
+    ),
+    def(
+        CACHE_EVICTIONS_TOTAL,
+        MetricType::Counter,
+        &["primitive_name", "cause"],
+        None,
+        "Cache entries evicted, by cause.",
+    ),
+    def(
+        RETRY_ATTEMPTS_TOTAL,
+        MetricType::Counter,
+        &["primitive_name", "attempt", "status"],
+        None,
+        "Retry attempts by attempt number and outcome.",
+    ),
+    def(
+        TIMEOUTS_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Executions stopped by a timeout.",
+    ),
+    def(
+        FALLBACK_TOTAL,
+        MetricType::Counter,
+        &["primitive_name", "used"],
+        None,
+        "Fallback outcomes by the alternative that answered.",
+    ),
+    def(
+        CIRCUIT_BREAKER_STATE,
+        MetricType::Gauge,
+        NAME,
+        None,
+        "Circuit-breaker state: 0 closed, 1 half-open, 2 open.",
+    ),
+    def(
+        CIRCUIT_BREAKER_TRANSITIONS_TOTAL,
+        MetricType::Counter,
+        &["primitive_name", "to"],
+        None,
+        "Circuit-breaker state changes.",
+    ),
+    def(
+        ROUTER_DECISIONS_TOTAL,
+        MetricType::Counter,
+        &["primitive_name", "route"],
+        None,
+        "Routing decisions by route taken.",
+    ),
+    def(
+        SPANS_DROPPED_TOTAL,
+        MetricType::Counter,
+        &[],
+        None,
+        "Spans the exporter dropped.",
+    ),
+    def(
+        BUILD_INFO,
+        MetricType::Gauge,
+        &["version"],
+        None,
+        "Always 1; the version label says which TTA.dev is running.",
+    ),
+];
+
+const fn def(
+    name: &'static str,
+    metric_type: MetricType,
+    labels: &'static [&'static str],
+    unit: Option<Unit>,
+    help: &'static str,
+) -> MetricDef {
+    MetricDef {
+        name,
+        metric_type,
+        labels,
+        unit,
+        help,
+    }
+}
+
+/// Registers the help text and unit of every catalog metric with the
+/// installed recorder. Exporters call it once after installing theirs; the
+/// instrumentation runtime calls it on first use as well.
+pub fn describe() {
+    for metric in ALL {
+        let (name, help) = (metric.name, metric.help);
+        match (metric.metric_type, metric.unit) {
+            (MetricType::Counter, Some(unit)) => metrics::describe_counter!(name, unit, help),
+            (MetricType::Counter, None) => metrics::describe_counter!(name, help),
+            (MetricType::Gauge, Some(unit)) => metrics::describe_gauge!(name, unit, help),
+            (MetricType::Gauge, None) => metrics::describe_gauge!(name, help),
+            (MetricType::Histogram, Some(unit)) => metrics::describe_histogram!(name, unit, help),
+            (MetricType::Histogram, None) => metrics::describe_histogram!(name, help),
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! [`Named`]: a primitive under another name.
+
+use std::borrow::Cow;
+use std::future::Future;
+
+use crate::context::WorkflowContext;
+use crate::error::Result;
+use crate::instrument::Meta;
+use crate::primitive::Primitive;
+
+/// A primitive reported under another name; made by
+/// [`PrimitiveExt::named`](crate::PrimitiveExt::named).
+///
+/// It replaces the inner primitive's identity rather than wrapping it, so
+/// there is still one span per execution, not two.
+///
+/// ```
+/// use tta_core::{from_fn, Primitive, PrimitiveExt};
+///
+/// let step = from_fn("a", |x: u8, _ctx| async move { Ok(x) });
+/// let pipeline = (step >> from_fn("b", |x: u8, _ctx| async move { Ok(x) })).named("ingest");
+/// assert_eq!(pipeline.name(), "ingest");
+/// ```
+pub struct Named<P> {
+    inner: P,
+    meta: Meta,
+}
+
+impl<P: Primitive> Named<P> {
+    pub(crate) fn new(inner: P, name: impl Into<Cow<'static, str>>) -> Self {
+        let meta = Meta::new(name, inner.meta().kind());
+        Self { inner, meta }
+    }
+
+    /// The renamed primitive.
+    pub fn inner(&self) -> &P {
+        &self.inner
+    }
+}
+
+impl<P: Primitive> Primitive for Named<P> {
+    type Input = P::Input;
+    type Output = P::Output;
+
+    fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    fn execute<'a>(
+        &'a self,
+        input: P::Input,
+        ctx: &'a WorkflowContext,
+    ) -> impl Future<Output = Result<P::Output>> + Send + 'a {
+        self.inner.execute(input, ctx)
+    }
+}
+
+crate::__impl_operators!(impl [P,] for Named<P>);

@@ -1,0 +1,175 @@
+//! Building a [`WorkflowContext`].
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::num::{NonZeroU64, NonZeroU128};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::state::SharedState;
+use super::{Inner, TraceParent, WorkflowContext};
+
+/// Builds a [`WorkflowContext`]. Every setting is optional.
+///
+/// | setting | default |
+/// |---|---|
+/// | `workflow_id`, `correlation_id` | a new UUID v4 each |
+/// | `causation_id` | none (a child's is its parent's workflow id) |
+/// | `traceparent` | a new trace, sampled |
+/// | `deadline` / `timeout` | none |
+/// | `cancellation_token` | a new token (a child's is a child token of its parent's) |
+#[derive(Debug, Default)]
+#[must_use = "call `build()` to get the context"]
+pub struct WorkflowContextBuilder {
+    workflow_id: Option<String>,
+    correlation_id: Option<String>,
+    causation_id: Option<String>,
+    metadata: BTreeMap<String, String>,
+    tags: BTreeSet<String>,
+    baggage: BTreeMap<String, String>,
+    deadline: Option<Instant>,
+    cancellation: Option<CancellationToken>,
+    parent: Option<TraceParent>,
+    sampled: Option<bool>,
+}
+
+impl WorkflowContextBuilder {
+    pub(super) fn child_of(parent: &WorkflowContext) -> Self {
+        let inner = &parent.inner;
+        Self {
+            workflow_id: None,
+            correlation_id: Some(inner.correlation_id.to_string()),
+            causation_id: Some(inner.workflow_id.to_string()),
+            metadata: inner.metadata.clone(),
+            tags: inner.tags.clone(),
+            baggage: inner.baggage.clone(),
+            deadline: inner.deadline,
+            cancellation: Some(inner.cancellation.child_token()),
+            parent: Some(inner.trace),
+            sampled: None,
+        }
+    }
+
+    /// Sets the run's id.
+    pub fn workflow_id(mut self, id: impl Into<String>) -> Self {
+        self.workflow_id = Some(id.into());
+        self
+    }
+
+    /// Sets the correlation id, for example a request id from an HTTP header.
+    pub fn correlation_id(mut self, id: impl Into<String>) -> Self {
+        self.correlation_id = Some(id.into());
+        self
+    }
+
+    /// Sets the id of whatever caused this run.
+    pub fn causation_id(mut self, id: impl Into<String>) -> Self {
+        self.causation_id = Some(id.into());
+        self
+    }
+
+    /// Adds a metadata entry, replacing any with the same key.
+    pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+
+    /// Adds a tag.
+    pub fn tag(mut self, tag: impl Into<String>) -> Self {
+        self.tags.insert(tag.into());
+        self
+    }
+
+    /// Adds a W3C baggage entry, replacing any with the same key.
+    pub fn baggage(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.baggage.insert(key.into(), value.into());
+        self
+    }
+
+    /// The run must finish by `deadline`. Every primitive respects it, and a
+    /// run started with `run_with` fails with `Error::Timeout` when it passes.
+    pub fn deadline(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The run must finish within `timeout` from now. Keeps an earlier
+    /// deadline inherited from a parent.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        let candidate = Instant::now().checked_add(timeout);
+        self.deadline = match (self.deadline, candidate) {
+            (Some(existing), Some(new)) => Some(existing.min(new)),
+            (existing, new) => new.or(existing),
+        };
+        self
+    }
+
+    /// Uses an existing cancellation token, for example one per HTTP request.
+    pub fn cancellation_token(mut self, token: CancellationToken) -> Self {
+        self.cancellation = Some(token);
+        self
+    }
+
+    /// Continues the trace of a remote caller.
+    pub fn traceparent(mut self, parent: TraceParent) -> Self {
+        self.parent = Some(parent);
+        self
+    }
+
+    /// Overrides the sampling decision. By default a run is sampled unless
+    /// its `traceparent` says the caller did not sample.
+    pub fn sampled(mut self, sampled: bool) -> Self {
+        self.sampled = Some(sampled);
+        self
+    }
+
+    /// Builds the context.
+    pub fn build(self) -> WorkflowContext {
+        let sampled = self
+            .sampled
+            .unwrap_or_else(|| self.parent.is_none_or(|parent| parent.sampled()));
+        let trace_id = match self.parent {
+            Some(parent) => NonZeroU128::new(parent.trace_id()),
+            None => None,
+        }
+        .unwrap_or_else(random_trace_id);
+        let trace = TraceParent::from_nonzero(trace_id, random_span_id(), sampled);
+        let causation_id = self.causation_id.or_else(|| {
+            self.parent
+                .map(|parent| format!("{:016x}", parent.span_id()))
+        });
+        WorkflowContext {
+            inner: Arc::new(Inner {
+                workflow_id: self.workflow_id.unwrap_or_else(new_id).into(),
+                correlation_id: self.correlation_id.unwrap_or_else(new_id).into(),
+                causation_id: causation_id.map(Into::into),
+                metadata: self.metadata,
+                tags: self.tags,
+                baggage: self.baggage,
+                deadline: self.deadline,
+                cancellation: self.cancellation.unwrap_or_default(),
+                trace,
+                parent_span_id: self.parent.map(|parent| parent.span_id()),
+                created: Instant::now(),
+                state: SharedState::default(),
+                checkpoints: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn random_trace_id() -> NonZeroU128 {
+    // A v4 UUID has 122 random bits and fixed version bits, so it is never zero.
+    NonZeroU128::new(uuid::Uuid::new_v4().as_u128()).unwrap_or(NonZeroU128::MIN)
+}
+
+fn random_span_id() -> NonZeroU64 {
+    let (high, low) = uuid::Uuid::new_v4().as_u64_pair();
+    NonZeroU64::new(high ^ low).unwrap_or(NonZeroU64::MIN)
+}

@@ -1,0 +1,95 @@
+//! The structured log events of one execution.
+//!
+//! Every event carries `correlation_id` and `workflow_id`, so logs join up
+//! with traces and with each other even when the run is not sampled.
+//! Inputs and outputs are never logged: they may hold personal data.
+
+use std::time::Duration;
+
+use super::Meta;
+use super::position::{Position, Severity};
+use crate::context::WorkflowContext;
+use crate::error::Error;
+
+/// Emits one event at a severity chosen at run time; `tracing` needs the
+/// level at each call site, so there is one call site per severity.
+macro_rules! event_at {
+    ($severity:expr, $($event:tt)+) => {
+        match $severity {
+            Severity::Debug => tracing::debug!($($event)+),
+            Severity::Info => tracing::info!($($event)+),
+            Severity::Warn => tracing::warn!($($event)+),
+        }
+    };
+}
+
+pub(crate) fn started(meta: &Meta, ctx: &WorkflowContext, position: Position) {
+    let name = position.events(meta.kind()).start;
+    event_at!(
+        position.progress_severity(),
+        primitive_name = meta.name(),
+        primitive_type = meta.kind().label(),
+        step = position.step(),
+        branch = position.branch(),
+        attempt = position.attempt(),
+        alternative = position.alternative(),
+        correlation_id = ctx.correlation_id(),
+        workflow_id = ctx.workflow_id(),
+        "{name}"
+    );
+}
+
+pub(crate) fn completed(meta: &Meta, ctx: &WorkflowContext, position: Position, elapsed: Duration) {
+    let name = position.events(meta.kind()).complete;
+    event_at!(
+        position.progress_severity(),
+        primitive_name = meta.name(),
+        primitive_type = meta.kind().label(),
+        step = position.step(),
+        branch = position.branch(),
+        attempt = position.attempt(),
+        alternative = position.alternative(),
+        duration_ms = millis(elapsed),
+        correlation_id = ctx.correlation_id(),
+        workflow_id = ctx.workflow_id(),
+        "{name}"
+    );
+}
+
+pub(crate) fn failed(
+    meta: &Meta,
+    ctx: &WorkflowContext,
+    position: Position,
+    elapsed: Duration,
+    error: &Error,
+    dropped: bool,
+) {
+    let name = position.events(meta.kind()).failed;
+    // A dropped execution was cancelled from outside (a failed sibling, a
+    // timeout, a caller that went away): expected, so never louder than DEBUG.
+    let severity = if dropped {
+        Severity::Debug
+    } else {
+        position.failure_severity()
+    };
+    event_at!(
+        severity,
+        primitive_name = meta.name(),
+        primitive_type = meta.kind().label(),
+        step = position.step(),
+        branch = position.branch(),
+        attempt = position.attempt(),
+        alternative = position.alternative(),
+        duration_ms = millis(elapsed),
+        error_kind = error.kind().as_str(),
+        error = %error,
+        dropped,
+        correlation_id = ctx.correlation_id(),
+        workflow_id = ctx.workflow_id(),
+        "{name}"
+    );
+}
+
+fn millis(elapsed: Duration) -> f64 {
+    elapsed.as_secs_f64() * 1e3
+}

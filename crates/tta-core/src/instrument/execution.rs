@@ -1,0 +1,89 @@
+//! One execution's telemetry, from start to finish: the single place where
+//! spans, log events and metrics are recorded for every primitive.
+
+use tokio::time::Instant;
+use tracing::Span;
+
+use super::position::Position;
+use super::{Meta, events, span};
+use crate::context::WorkflowContext;
+use crate::error::Error;
+
+/// How an execution ended.
+pub(crate) enum Outcome<'e> {
+    Succeeded,
+    Failed(&'e Error),
+    /// The future was dropped before it finished.
+    Dropped,
+}
+
+/// A started execution. Finish it exactly once with [`Execution::finish`].
+pub(crate) struct Execution<'a> {
+    meta: &'a Meta,
+    ctx: &'a WorkflowContext,
+    position: Position,
+    start: Instant,
+    span: Option<Span>,
+}
+
+impl<'a> Execution<'a> {
+    /// Counts the execution as active and opens its span if the run is
+    /// sampled. Call it inside the parent's span so the new span nests.
+    pub(crate) fn begin(meta: &'a Meta, ctx: &'a WorkflowContext, position: Position) -> Self {
+        meta.handles().started();
+        // Sampling was decided once for the run; an unsampled run creates no
+        // span at all, which is what makes it cheap.
+        let span = ctx
+            .is_sampled()
+            .then(|| span::open(meta, ctx, position))
+            .filter(|span| !span.is_disabled());
+        let execution = Self {
+            meta,
+            ctx,
+            position,
+            start: Instant::now(),
+            span,
+        };
+        execution.in_span(|| events::started(meta, ctx, position));
+        execution
+    }
+
+    pub(crate) fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// Runs `f` with this execution's span entered, if it has one.
+    pub(crate) fn in_span<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.span {
+            Some(span) => span.in_scope(f),
+            None => f(),
+        }
+    }
+
+    /// Records the outcome: duration, counters, span status and the log event.
+    pub(crate) fn finish(self, outcome: Outcome<'_>) {
+        let elapsed = self.start.elapsed();
+        let cancelled;
+        let (error, dropped) = match outcome {
+            Outcome::Succeeded => (None, false),
+            Outcome::Failed(error) => (Some(error), false),
+            Outcome::Dropped => {
+                cancelled = Error::Cancelled;
+                (Some(&cancelled), true)
+            }
+        };
+        let (meta, ctx, position) = (self.meta, self.ctx, self.position);
+        meta.handles()
+            .finished(elapsed, error.map(|error| error.kind()));
+        if position == Position::Workflow {
+            meta.workflow_handles().finished(elapsed, error.is_none());
+        }
+        self.in_span(|| match error {
+            None => events::completed(meta, ctx, position, elapsed),
+            Some(error) => events::failed(meta, ctx, position, elapsed, error, dropped),
+        });
+        if let Some(span) = &self.span {
+            span::close(span, error.map_or(Ok(()), Err));
+        }
+    }
+}

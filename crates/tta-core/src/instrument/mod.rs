@@ -1,0 +1,139 @@
+//! The instrumentation runtime: one path that every primitive execution,
+//! built-in or user-defined, goes through.
+//!
+//! [`PrimitiveExt::call`](crate::PrimitiveExt::call) wraps a primitive's
+//! [`execute`](crate::Primitive::execute) future in an [`Instrumented`]
+//! future, which for each execution:
+//!
+//! - opens a span (`primitive`, with `otel.name` set to the primitive's name)
+//!   as a child of the current span, so spans nest exactly as the composition
+//!   does, and sets its OpenTelemetry status;
+//! - logs the seeds' events (`sequential_step_complete`, ...) with
+//!   `correlation_id`, `workflow_id` and `duration_ms`;
+//! - records the catalog's metrics through handles registered once per
+//!   primitive in its [`Meta`];
+//! - turns a panic into [`Error::Panicked`](crate::Error::Panicked) and a
+//!   dropped future into a cancelled execution.
+//!
+//! The clock is read twice per execution, and the one duration feeds the
+//! histogram, the log event and the span.
+
+mod decisions;
+mod events;
+mod execution;
+mod future;
+mod guard;
+mod handles;
+mod kind;
+mod position;
+mod span;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::OnceLock;
+
+use crate::context::WorkflowContext;
+
+pub use future::Instrumented;
+pub use kind::Kind;
+pub use position::Position;
+pub use span::fields;
+
+pub(crate) use decisions::Decisions;
+pub(crate) use guard::RunGuard;
+use handles::{Handles, WorkflowHandles};
+
+/// Records `value` on the span of the primitive executing now.
+///
+/// Call it from inside [`Primitive::execute`](crate::Primitive::execute),
+/// where that span is the current one. Unsampled runs have no span of their
+/// own, so nothing is recorded: the current span then belongs to someone else.
+pub fn record_on_own_span(ctx: &WorkflowContext, field: &'static str, value: impl tracing::Value) {
+    if ctx.is_sampled() {
+        tracing::Span::current().record(field, value);
+    }
+}
+
+/// A primitive's identity for telemetry: its name, its [`Kind`], and its
+/// metric handles, registered on first use.
+///
+/// Every primitive owns one and returns it from
+/// [`Primitive::meta`](crate::Primitive::meta). Register the metrics recorder
+/// before the first execution: handles registered earlier stay bound to the
+/// no-op recorder.
+///
+/// ```
+/// use tta_core::{Kind, Meta};
+///
+/// // `const`, so a primitive without fields can keep its `Meta` in a static.
+/// static META: Meta = Meta::from_static("summarize", Kind::CUSTOM);
+/// assert_eq!(META.name(), "summarize");
+/// ```
+pub struct Meta {
+    name: Cow<'static, str>,
+    kind: Kind,
+    handles: OnceLock<Handles>,
+    workflow: OnceLock<WorkflowHandles>,
+}
+
+impl Meta {
+    /// A `Meta` with a name known at compile time.
+    pub const fn from_static(name: &'static str, kind: Kind) -> Self {
+        Self {
+            name: Cow::Borrowed(name),
+            kind,
+            handles: OnceLock::new(),
+            workflow: OnceLock::new(),
+        }
+    }
+
+    /// A `Meta` with a name built at run time. The name becomes a metric
+    /// label: build it from code, never from input.
+    pub fn new(name: impl Into<Cow<'static, str>>, kind: Kind) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            handles: OnceLock::new(),
+            workflow: OnceLock::new(),
+        }
+    }
+
+    /// The primitive's name: `primitive_name` in metrics, `otel.name` in spans.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The primitive's kind: `primitive_type` in metrics.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    pub(crate) fn handles(&self) -> &Handles {
+        self.handles
+            .get_or_init(|| Handles::register(&self.name, self.kind))
+    }
+
+    pub(crate) fn workflow_handles(&self) -> &WorkflowHandles {
+        self.workflow
+            .get_or_init(|| WorkflowHandles::register(&self.name))
+    }
+
+    /// The name as it reads inside another composition's name: composite
+    /// names are parenthesised, so `a >> (b | c)` stays unambiguous.
+    pub(crate) fn nested_name(&self) -> Cow<'_, str> {
+        if self.kind.is_composite() {
+            Cow::Owned(format!("({})", self.name))
+        } else {
+            Cow::Borrowed(&self.name)
+        }
+    }
+}
+
+impl fmt::Debug for Meta {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Meta")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,54 @@
+//! The span of one execution and its OpenTelemetry attributes.
+
+use tracing::Span;
+use tracing::field::{Empty, display};
+
+use super::Meta;
+use super::position::Position;
+use crate::context::WorkflowContext;
+use crate::error::Error;
+
+/// Field names other code records on the current primitive span.
+pub mod fields {
+    /// Whether a cache lookup was a hit (`bool`).
+    pub const CACHE_HIT: &str = "tta.cache.hit";
+    /// The route a router or conditional took.
+    pub const ROUTE: &str = "tta.route";
+}
+
+/// Opens the span of one execution as a child of the current span.
+pub(crate) fn open(meta: &Meta, ctx: &WorkflowContext, position: Position) -> Span {
+    tracing::info_span!(
+        "primitive",
+        otel.name = meta.name(),
+        otel.status_code = Empty,
+        otel.status_description = Empty,
+        tta.primitive.name = meta.name(),
+        tta.primitive.type = meta.kind().label(),
+        tta.workflow.id = ctx.workflow_id(),
+        tta.correlation.id = ctx.correlation_id(),
+        tta.step.index = position.step(),
+        tta.branch.index = position.branch(),
+        tta.retry.attempt = position.attempt(),
+        tta.fallback.index = position.alternative(),
+        tta.cache.hit = Empty,
+        tta.route = Empty,
+        error.kind = Empty,
+        exception.message = Empty,
+    )
+}
+
+/// Sets the span's OpenTelemetry status from the outcome.
+pub(crate) fn close(span: &Span, outcome: Result<(), &Error>) {
+    match outcome {
+        Ok(()) => {
+            span.record("otel.status_code", "ok");
+        }
+        Err(error) => {
+            span.record("otel.status_code", "error");
+            span.record("otel.status_description", display(error));
+            span.record("error.kind", error.kind().as_str());
+            span.record("exception.message", display(error));
+        }
+    }
+}

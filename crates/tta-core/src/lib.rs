@@ -1,0 +1,68 @@
+//! The core of TTA.dev: composable async workflow primitives for AI and LLM
+//! pipelines, observable with no extra code.
+//!
+//! Most users depend on the `tta` facade crate, which re-exports this one.
+//!
+//! # The pieces
+//!
+//! - [`Primitive`]: one step. It takes an input and a [`WorkflowContext`]
+//!   and returns an output or an [`Error`].
+//! - Composition: `a >> b` ([`Sequential`]), `a | b` ([`Parallel`]),
+//!   [`Conditional`], [`Router`], and [`from_fn`] for closures.
+//! - [`PrimitiveExt`]: `call`, `run`, `run_with`, `named`, `boxed`.
+//! - The [instrumentation runtime](instrument): every execution gets a span
+//!   nested as the composition nests, the seeds' log events, and the
+//!   [catalog](catalog)'s metrics, through the `tracing` and `metrics` facades.
+//!
+//! # Example
+//!
+//! ```
+//! use tta_core::{from_fn, Primitive, PrimitiveExt, Result};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<()> {
+//! let clean = from_fn("clean", |text: String, _ctx| async move { Ok(text.trim().to_owned()) });
+//! let words = from_fn("words", |text: String, _ctx| async move { Ok(text.split_whitespace().count()) });
+//! let chars = from_fn("chars", |text: String, _ctx| async move { Ok(text.chars().count()) });
+//!
+//! // Clean, then count words and characters concurrently.
+//! let workflow = clean >> (words | chars);
+//! assert_eq!(workflow.name(), "clean >> (words | chars)");
+//! assert_eq!(workflow.run("  hello world ".to_owned()).await?, (2, 11));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Telemetry without an exporter
+//!
+//! This crate records through the `tracing` and `metrics` facades only. With
+//! no subscriber and no recorder installed, instrumentation costs a few
+//! nanoseconds per execution. Install the `tta` exporter, or your own
+//! subscriber and recorder, before the first run.
+
+pub mod catalog;
+pub mod compose;
+mod config;
+mod context;
+mod error;
+pub mod instrument;
+pub mod labels;
+mod primitive;
+
+pub use compose::{
+    BoxPrimitive, Conditional, FromFn, Named, Parallel, Router, RouterBuilder, Sequential, Settled,
+    from_fn,
+};
+pub use config::ConfigError;
+pub use context::{
+    Checkpoint, TraceParent, TraceParentError, WorkflowContext, WorkflowContextBuilder,
+};
+pub use error::{BoxError, Error, ErrorKind, Result};
+pub use instrument::{Kind, Meta, Position};
+pub use primitive::{Primitive, PrimitiveExt};
+
+/// Used by code that `#[primitive]` and the operator macro generate. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::__impl_operators as impl_operators;
+}

@@ -1,0 +1,129 @@
+//! The [`Primitive`] contract and the [`PrimitiveExt`] methods every primitive gets.
+
+use std::borrow::Cow;
+use std::future::Future;
+
+use crate::compose::{BoxPrimitive, Named};
+use crate::context::WorkflowContext;
+use crate::error::Result;
+use crate::instrument::{Instrumented, Meta, Position, RunGuard};
+
+/// One step of a workflow: takes an input and a context, returns an output or an [`Error`](crate::Error).
+///
+/// Implement [`meta`](Primitive::meta) and [`execute`](Primitive::execute);
+/// call primitives through [`PrimitiveExt::call`] or
+/// [`PrimitiveExt::run`], which add the span, log events and metrics. Most
+/// users never write this impl by hand: `#[primitive]` generates it, and
+/// [`from_fn`](crate::from_fn) wraps a closure.
+///
+/// ```
+/// use tta_core::{Kind, Meta, Primitive, PrimitiveExt, Result, WorkflowContext};
+///
+/// struct Shout;
+///
+/// impl Primitive for Shout {
+///     type Input = String;
+///     type Output = String;
+///
+///     fn meta(&self) -> &Meta {
+///         static META: Meta = Meta::from_static("shout", Kind::CUSTOM);
+///         &META
+///     }
+///
+///     async fn execute(&self, input: String, _ctx: &WorkflowContext) -> Result<String> {
+///         Ok(input.to_uppercase())
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> tta_core::Result<()> {
+/// assert_eq!(Shout.run("hi".to_owned()).await?, "HI");
+/// # Ok(())
+/// # }
+/// ```
+pub trait Primitive: Send + Sync + 'static {
+    /// What the primitive consumes.
+    type Input: Send + 'static;
+    /// What it produces.
+    type Output: Send + 'static;
+
+    /// Its name, kind and metric handles.
+    fn meta(&self) -> &Meta;
+
+    /// The work itself, without telemetry.
+    ///
+    /// Write it as an `async fn` so nothing runs before the first poll: the
+    /// span and the clock start then. Call it directly only to delegate from
+    /// a wrapper that provides its own telemetry; everywhere else use
+    /// [`PrimitiveExt::call`].
+    fn execute<'a>(
+        &'a self,
+        input: Self::Input,
+        ctx: &'a WorkflowContext,
+    ) -> impl Future<Output = Result<Self::Output>> + Send + 'a;
+
+    /// Its name: a stable, low-cardinality label.
+    fn name(&self) -> &str {
+        self.meta().name()
+    }
+}
+
+/// Calling, running, renaming and erasing primitives. Implemented for every
+/// [`Primitive`]; bring it in with `use tta::prelude::*`.
+pub trait PrimitiveExt: Primitive + Sized {
+    /// Executes the primitive with telemetry, as a child of the current span.
+    fn call<'a>(
+        &'a self,
+        input: Self::Input,
+        ctx: &'a WorkflowContext,
+    ) -> impl Future<Output = Result<Self::Output>> + Send + 'a {
+        self.call_at(input, ctx, Position::Root)
+    }
+
+    /// Executes the primitive with telemetry at `position` in its parent.
+    /// Combinators use it so their children's spans and events say which
+    /// step, branch or attempt they are.
+    fn call_at<'a>(
+        &'a self,
+        input: Self::Input,
+        ctx: &'a WorkflowContext,
+        position: Position,
+    ) -> Instrumented<'a, impl Future<Output = Result<Self::Output>> + Send + 'a> {
+        Instrumented::new(self.execute(input, ctx), self.meta(), ctx, position)
+    }
+
+    /// Runs the primitive as a whole workflow with a fresh root context.
+    fn run(&self, input: Self::Input) -> impl Future<Output = Result<Self::Output>> + Send + '_ {
+        self.run_with(input, WorkflowContext::new())
+    }
+
+    /// Runs the primitive as a whole workflow with the given context.
+    ///
+    /// On top of [`call`](Self::call), this records the `tta_workflow_*`
+    /// metrics and INFO start/complete events, and stops the run with
+    /// [`Error::Cancelled`](crate::Error::Cancelled) or
+    /// [`Error::Timeout`](crate::Error::Timeout) as soon as the context is
+    /// cancelled or its deadline passes.
+    fn run_with(
+        &self,
+        input: Self::Input,
+        ctx: WorkflowContext,
+    ) -> impl Future<Output = Result<Self::Output>> + Send + '_ {
+        async move {
+            let guarded = RunGuard::new(self.execute(input, &ctx), &ctx);
+            Instrumented::new(guarded, self.meta(), &ctx, Position::Workflow).await
+        }
+    }
+
+    /// Gives the primitive another name in metrics, spans and logs, keeping its kind.
+    fn named(self, name: impl Into<Cow<'static, str>>) -> Named<Self> {
+        Named::new(self, name)
+    }
+
+    /// Erases the type, for routers, fallback chains and [`Parallel::all`](crate::Parallel::all).
+    fn boxed(self) -> BoxPrimitive<Self::Input, Self::Output> {
+        BoxPrimitive::new(self)
+    }
+}
+
+impl<P: Primitive> PrimitiveExt for P {}

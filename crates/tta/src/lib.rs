@@ -1,0 +1,37 @@
+//! # TTA.dev
+//!
+//! Composable async workflow primitives for AI and LLM pipelines, where every
+//! execution is observable with no extra code: a span nested exactly as the
+//! composition nests, structured log events with correlation ids, and
+//! Prometheus metrics whose names match the dashboards and alert rules that
+//! ship with the project.
+//!
+//! ```
+//! use tta::prelude::*;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> tta::Result<()> {
+//! let fetch = from_fn("fetch", |id: u32, _ctx| async move { Ok(format!("document {id}")) });
+//! let summarize = from_fn("summarize", |doc: String, _ctx| async move { Ok(doc.len()) });
+//! let classify = from_fn("classify", |doc: String, _ctx| async move { Ok(doc.contains('7')) });
+//!
+//! let workflow = fetch >> (summarize | classify);
+//! let (length, has_seven) = workflow.run(7).await?;
+//! assert_eq!((length, has_seven), (10, true));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Start with [`prelude`]; the composition primitives are described on
+//! [`Sequential`], [`Parallel`], [`Conditional`] and [`Router`], and the
+//! telemetry they emit in [`instrument`] and [`catalog`].
+
+pub use tta_core::*;
+
+/// Everything a workflow author needs: `use tta::prelude::*;`.
+pub mod prelude {
+    pub use tta_core::{
+        BoxPrimitive, Conditional, Error, ErrorKind, Kind, Meta, Parallel, Primitive, PrimitiveExt,
+        Result, Router, Sequential, WorkflowContext, from_fn,
+    };
+}
