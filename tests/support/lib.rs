@@ -1,1 +1,11 @@
-//! Test support (filled in below).
+//! Test support shared by the integration tests and examples of TTA.dev.
+//!
+//! - [`metrics`]: one process-wide debugging recorder, read as exact values.
+//! - [`spans`]: a subscriber that captures spans, their parents and fields,
+//!   and log events, for the current thread.
+
+#![allow(missing_docs, unreachable_pub)]
+
+pub mod metrics;
+pub mod primitives;
+pub mod spans;

@@ -64,5 +64,5 @@ pub use primitive::{Primitive, PrimitiveExt};
 /// Used by code that `#[primitive]` and the operator macro generate. Not public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::__impl_operators as impl_operators;
+    pub use crate::impl_operators;
 }

@@ -85,4 +85,4 @@ impl<I: Send + 'static, O: Send + 'static> Primitive for BoxPrimitive<I, O> {
     }
 }
 
-crate::__impl_operators!(impl [I, O,] for BoxPrimitive<I, O>);
+crate::impl_operators!(impl [I, O,] for BoxPrimitive<I, O>);

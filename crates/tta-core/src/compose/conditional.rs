@@ -124,4 +124,4 @@ where
     }
 }
 
-crate::__impl_operators!(impl [F, T, E,] for Conditional<F, T, E>);
+crate::impl_operators!(impl [F, T, E,] for Conditional<F, T, E>);

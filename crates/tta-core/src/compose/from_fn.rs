@@ -85,4 +85,4 @@ impl<F, I, O> fmt::Debug for FromFn<F, I, O> {
     }
 }
 
-crate::__impl_operators!(impl [F, I, O,] for FromFn<F, I, O>);
+crate::impl_operators!(impl [F, I, O,] for FromFn<F, I, O>);

@@ -55,4 +55,4 @@ impl<P: Primitive> Primitive for Named<P> {
     }
 }
 
-crate::__impl_operators!(impl [P,] for Named<P>);
+crate::impl_operators!(impl [P,] for Named<P>);

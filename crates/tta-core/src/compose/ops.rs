@@ -5,17 +5,40 @@
 //! macro: the built-ins here, and user types through `#[primitive]`.
 
 /// Implements `>>` (into a [`Sequential`](crate::Sequential)) and `|` (into a
-/// [`Parallel`](crate::Parallel)) for a primitive type.
+/// [`Parallel`](crate::Parallel)) for a primitive type you implemented
+/// [`Primitive`](crate::Primitive) for by hand. `#[primitive]` types get
+/// them without it.
 ///
-/// `impl_operators!(impl[<generics>,] for Type where [bounds])`; the generics
-/// list, when present, ends with a comma. `shr` or `bitor` alone implements
-/// just that operator.
-#[doc(hidden)]
+/// ```
+/// use tta_core::{impl_operators, Kind, Meta, Primitive, PrimitiveExt, Result, WorkflowContext};
+///
+/// struct Echo;
+///
+/// impl Primitive for Echo {
+///     type Input = String;
+///     type Output = String;
+///     fn meta(&self) -> &Meta {
+///         static META: Meta = Meta::from_static("echo", Kind::CUSTOM);
+///         &META
+///     }
+///     async fn execute(&self, input: String, _ctx: &WorkflowContext) -> Result<String> {
+///         Ok(input)
+///     }
+/// }
+///
+/// impl_operators!(Echo);
+///
+/// let both = Echo >> (Echo | Echo);
+/// assert_eq!(both.name(), "echo >> (echo | echo)");
+/// ```
+///
+/// Generic types list their parameters, each followed by a comma, and may
+/// add bounds: `impl_operators!(impl [T,] for Wrapper<T> where [T: Send]);`.
 #[macro_export]
-macro_rules! __impl_operators {
+macro_rules! impl_operators {
     (impl [$($generics:tt)*] for $ty:ty $(where [$($bounds:tt)*])?) => {
-        $crate::__impl_operators!(shr impl [$($generics)*] for $ty $(where [$($bounds)*])?);
-        $crate::__impl_operators!(bitor impl [$($generics)*] for $ty $(where [$($bounds)*])?);
+        $crate::impl_operators!(shr impl [$($generics)*] for $ty $(where [$($bounds)*])?);
+        $crate::impl_operators!(bitor impl [$($generics)*] for $ty $(where [$($bounds)*])?);
     };
     (shr impl [$($generics:tt)*] for $ty:ty $(where [$($bounds:tt)*])?) => {
         impl<$($generics)* __TtaNext> ::core::ops::Shr<__TtaNext> for $ty
@@ -45,5 +68,8 @@ macro_rules! __impl_operators {
                 $crate::Parallel::new(self, other)
             }
         }
+    };
+    ($ty:ty) => {
+        $crate::impl_operators!(impl [] for $ty);
     };
 }

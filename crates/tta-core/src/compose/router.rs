@@ -198,4 +198,4 @@ where
     }
 }
 
-crate::__impl_operators!(impl [I, O, K, R,] for Router<I, O, K, R>);
+crate::impl_operators!(impl [I, O, K, R,] for Router<I, O, K, R>);

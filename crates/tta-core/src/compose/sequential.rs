@@ -185,4 +185,4 @@ where
     }
 }
 
-crate::__impl_operators!(bitor impl [S,] for Sequential<S>);
+crate::impl_operators!(bitor impl [S,] for Sequential<S>);

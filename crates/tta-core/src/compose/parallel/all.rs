@@ -119,5 +119,5 @@ where
     }
 }
 
-crate::__impl_operators!(impl [I, O,] for Parallel<Branches<I, O>>);
-crate::__impl_operators!(impl [I, O,] for Settled<Branches<I, O>>);
+crate::impl_operators!(impl [I, O,] for Parallel<Branches<I, O>>);
+crate::impl_operators!(impl [I, O,] for Settled<Branches<I, O>>);

@@ -83,8 +83,8 @@ macro_rules! parallel_tuple {
             }
         }
 
-        crate::__impl_operators!(shr impl [$P0, $($P,)+] for Parallel<($P0, $($P,)+)>);
-        crate::__impl_operators!(impl [$P0, $($P,)+] for Settled<($P0, $($P,)+)>);
+        crate::impl_operators!(shr impl [$P0, $($P,)+] for Parallel<($P0, $($P,)+)>);
+        crate::impl_operators!(impl [$P0, $($P,)+] for Settled<($P0, $($P,)+)>);
     };
 }
 
@@ -135,4 +135,4 @@ parallel_append!(P0 b0, P1 b1, P2 b2, P3 b3, P4 b4, P5 b5, P6 b6, P7 b7, P8 b8, 
 parallel_append!(P0 b0, P1 b1, P2 b2, P3 b3, P4 b4, P5 b5, P6 b6, P7 b7, P8 b8, P9 b9, P10 b10);
 
 // Twelve branches is the widest flat tuple; `|` on it nests.
-crate::__impl_operators!(bitor impl [P0, P1, P2, P3, P4, P5, P6, P7, P8, P9, P10, P11,] for Parallel<(P0, P1, P2, P3, P4, P5, P6, P7, P8, P9, P10, P11)>);
+crate::impl_operators!(bitor impl [P0, P1, P2, P3, P4, P5, P6, P7, P8, P9, P10, P11,] for Parallel<(P0, P1, P2, P3, P4, P5, P6, P7, P8, P9, P10, P11)>);
