@@ -1,36 +1,77 @@
-//! Exact metric values through `metrics-util`'s debugging recorder.
+//! Exact metric values through a recorder built on `metrics-util`'s
+//! registry and atomic storage: the storage its debugging recorder uses.
+//!
+//! The debugging recorder's snapshot swaps every counter, gauge and histogram
+//! back to zero, which breaks reads of gauges that are set rather than
+//! incremented. This recorder reads the same atomics without resetting them,
+//! so values are totals since the start of the process.
 //!
 //! The recorder is global and installed once per test binary, so tests that
 //! run in parallel share it: give each test's primitives unique names, and
 //! read values filtered by those names.
 
-use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
 
-use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
+use metrics_util::registry::{AtomicStorage, Registry};
 
-fn snapshotter() -> &'static Snapshotter {
-    static SNAPSHOTTER: OnceLock<Snapshotter> = OnceLock::new();
-    SNAPSHOTTER.get_or_init(|| {
-        let recorder = DebuggingRecorder::new();
-        let snapshotter = recorder.snapshotter();
-        recorder
-            .install()
-            .expect("no other metrics recorder is installed in test binaries");
-        snapshotter
+struct TestRecorder {
+    registry: Arc<Registry<Key, AtomicStorage>>,
+}
+
+impl Recorder for TestRecorder {
+    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+
+    fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
+        self.registry
+            .get_or_create_counter(key, |c| Counter::from_arc(c.clone()))
+    }
+
+    fn register_gauge(&self, key: &Key, _: &Metadata<'_>) -> Gauge {
+        self.registry
+            .get_or_create_gauge(key, |g| Gauge::from_arc(g.clone()))
+    }
+
+    fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
+        self.registry
+            .get_or_create_histogram(key, |h| Histogram::from_arc(h.clone()))
+    }
+}
+
+fn registry() -> &'static Registry<Key, AtomicStorage> {
+    static REGISTRY: OnceLock<Arc<Registry<Key, AtomicStorage>>> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let registry = Arc::new(Registry::atomic());
+        metrics::set_global_recorder(TestRecorder {
+            registry: registry.clone(),
+        })
+        .expect("no other metrics recorder is installed in test binaries");
+        registry
     })
 }
 
 /// Installs the recorder. Call it before the first execution of a test.
 pub fn install() {
-    snapshotter();
+    registry();
+}
+
+/// A series' value since the start of the process.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Counter(u64),
+    Gauge(f64),
+    Histogram(Vec<f64>),
 }
 
 /// One series: its name, labels (sorted) and value.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Series {
     pub name: String,
     pub labels: Vec<(String, String)>,
-    pub value: DebugValue,
+    pub value: Value,
 }
 
 impl Series {
@@ -44,12 +85,23 @@ impl Series {
 
 /// Every series recorded so far.
 pub fn all() -> Vec<Series> {
-    snapshotter()
-        .snapshot()
-        .into_vec()
+    let registry = registry();
+    let counters = registry
+        .get_counter_handles()
         .into_iter()
-        .map(|(key, _unit, _help, value)| {
-            let key = key.key();
+        .map(|(key, c)| (key, Value::Counter(c.load(Ordering::SeqCst))));
+    let gauges = registry
+        .get_gauge_handles()
+        .into_iter()
+        .map(|(key, g)| (key, Value::Gauge(f64::from_bits(g.load(Ordering::SeqCst)))));
+    let histograms = registry
+        .get_histogram_handles()
+        .into_iter()
+        .map(|(key, h)| (key, Value::Histogram(h.data())));
+    counters
+        .chain(gauges)
+        .chain(histograms)
+        .map(|(key, value)| {
             let mut labels: Vec<_> = key
                 .labels()
                 .map(|l| (l.key().to_owned(), l.value().to_owned()))
@@ -77,7 +129,7 @@ pub fn counter(name: &str, labels: &[(&str, &str)]) -> u64 {
     find(name, labels)
         .iter()
         .map(|s| match s.value {
-            DebugValue::Counter(value) => value,
+            Value::Counter(value) => value,
             ref other => panic!("{name} is not a counter: {other:?}"),
         })
         .sum()
@@ -92,7 +144,7 @@ pub fn gauge(name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         series.len()
     );
     series.first().map(|s| match s.value {
-        DebugValue::Gauge(value) => value.into_inner(),
+        Value::Gauge(value) => value,
         ref other => panic!("{name} is not a gauge: {other:?}"),
     })
 }
@@ -102,9 +154,7 @@ pub fn histogram(name: &str, labels: &[(&str, &str)]) -> Vec<f64> {
     find(name, labels)
         .iter()
         .flat_map(|s| match &s.value {
-            DebugValue::Histogram(values) => {
-                values.iter().map(|v| v.into_inner()).collect::<Vec<f64>>()
-            }
+            Value::Histogram(values) => values.clone(),
             other => panic!("{name} is not a histogram: {other:?}"),
         })
         .collect()
