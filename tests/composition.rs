@@ -1,5 +1,7 @@
 //! Composition semantics: sequential, parallel, conditional, router, adapters.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns panic on purpose
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -3,6 +3,8 @@
 //! The recorder is shared by every test in this binary, so each test uses
 //! its own primitive names and its own `primitive_type`.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns panic on purpose
+
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll};

@@ -1,5 +1,7 @@
 //! The span tree and log events every execution emits.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns panic on purpose
+
 use tracing::Level;
 use tta::prelude::*;
 use tta_test_support::primitives::{add, fail, sleepy};

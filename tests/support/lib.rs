@@ -4,7 +4,8 @@
 //! - [`spans`]: a subscriber that captures spans, their parents and fields,
 //!   and log events, for the current thread.
 
-#![allow(missing_docs, unreachable_pub)]
+// Test code: a failed lock or a missing value is a test failure, so panicking is right.
+#![allow(missing_docs, unreachable_pub, clippy::unwrap_used)]
 
 pub mod metrics;
 pub mod primitives;

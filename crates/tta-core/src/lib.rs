@@ -12,7 +12,7 @@
 //! - [`PrimitiveExt`]: `call`, `run`, `run_with`, `named`, `boxed`.
 //! - The [instrumentation runtime](instrument): every execution gets a span
 //!   nested as the composition nests, the seeds' log events, and the
-//!   [catalog](catalog)'s metrics, through the `tracing` and `metrics` facades.
+//!   [`catalog`]'s metrics, through the `tracing` and `metrics` facades.
 //!
 //! # Example
 //!

@@ -70,12 +70,11 @@ where
         &self.meta
     }
 
-    fn execute<'a>(
-        &'a self,
-        input: I,
-        ctx: &'a WorkflowContext,
-    ) -> impl Future<Output = Result<O>> + Send + 'a {
-        (self.f)(input, ctx.clone())
+    async fn execute(&self, input: I, ctx: &WorkflowContext) -> Result<O> {
+        // Calling the closure inside the future keeps all of its code,
+        // including any before its own `async` block, behind the
+        // cancellation and deadline checks and inside the span.
+        (self.f)(input, ctx.clone()).await
     }
 }
 

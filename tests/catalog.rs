@@ -1,0 +1,63 @@
+//! `docs/metrics.md` and `tta::catalog` describe the same metrics.
+
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns panic on purpose
+
+use tta::catalog::{self, MetricType};
+
+fn documented() -> Vec<(String, String, Vec<String>)> {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/metrics.md"))
+        .expect("docs/metrics.md is readable");
+    doc.lines()
+        .filter(|line| line.starts_with("| `tta_"))
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let name = cells[1].trim_matches('`').to_owned();
+            let kind = cells[2].to_owned();
+            let labels = cells[3]
+                .split(',')
+                .map(|l| l.trim().trim_matches('`').to_owned())
+                .filter(|l| !l.is_empty())
+                .collect();
+            (name, kind, labels)
+        })
+        .collect()
+}
+
+#[test]
+fn the_documented_catalog_matches_the_code() {
+    let documented = documented();
+    let code: Vec<_> = catalog::ALL
+        .iter()
+        .map(|m| {
+            let kind = match m.metric_type {
+                MetricType::Counter => "counter",
+                MetricType::Gauge => "gauge",
+                MetricType::Histogram => "histogram",
+            };
+            (
+                m.name.to_owned(),
+                kind.to_owned(),
+                m.labels.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    assert_eq!(documented, code);
+}
+
+#[test]
+fn names_follow_prometheus_conventions() {
+    for metric in catalog::ALL {
+        assert!(metric.name.starts_with("tta_"), "{}", metric.name);
+        let is_total = metric.name.ends_with("_total");
+        assert_eq!(
+            is_total,
+            metric.metric_type == MetricType::Counter,
+            "{}",
+            metric.name
+        );
+        if metric.metric_type == MetricType::Histogram {
+            assert!(metric.name.ends_with("_seconds"), "{}", metric.name);
+        }
+        assert!(!metric.help.is_empty());
+    }
+}
