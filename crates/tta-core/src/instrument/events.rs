@@ -23,36 +23,40 @@ macro_rules! event_at {
     };
 }
 
+/// One execution event: the fields every event carries, then `extra`.
+macro_rules! execution_event {
+    ($severity:expr, $name:expr, $meta:expr, $ctx:expr, $position:expr $(, $($extra:tt)+)?) => {
+        event_at!(
+            $severity,
+            primitive_name = $meta.name(),
+            primitive_type = $meta.kind().label(),
+            step = $position.step(),
+            branch = $position.branch(),
+            attempt = $position.attempt(),
+            alternative = $position.alternative(),
+            $($($extra)+,)?
+            correlation_id = $ctx.correlation_id(),
+            workflow_id = $ctx.workflow_id(),
+            "{}",
+            $name
+        )
+    };
+}
+
 pub(crate) fn started(meta: &Meta, ctx: &WorkflowContext, position: Position) {
     let name = position.events(meta.kind()).start;
-    event_at!(
-        position.progress_severity(),
-        primitive_name = meta.name(),
-        primitive_type = meta.kind().label(),
-        step = position.step(),
-        branch = position.branch(),
-        attempt = position.attempt(),
-        alternative = position.alternative(),
-        correlation_id = ctx.correlation_id(),
-        workflow_id = ctx.workflow_id(),
-        "{name}"
-    );
+    execution_event!(position.progress_severity(), name, meta, ctx, position);
 }
 
 pub(crate) fn completed(meta: &Meta, ctx: &WorkflowContext, position: Position, elapsed: Duration) {
     let name = position.events(meta.kind()).complete;
-    event_at!(
+    execution_event!(
         position.progress_severity(),
-        primitive_name = meta.name(),
-        primitive_type = meta.kind().label(),
-        step = position.step(),
-        branch = position.branch(),
-        attempt = position.attempt(),
-        alternative = position.alternative(),
-        duration_ms = millis(elapsed),
-        correlation_id = ctx.correlation_id(),
-        workflow_id = ctx.workflow_id(),
-        "{name}"
+        name,
+        meta,
+        ctx,
+        position,
+        duration_ms = millis(elapsed)
     );
 }
 
@@ -72,21 +76,16 @@ pub(crate) fn failed(
     } else {
         position.failure_severity()
     };
-    event_at!(
+    execution_event!(
         severity,
-        primitive_name = meta.name(),
-        primitive_type = meta.kind().label(),
-        step = position.step(),
-        branch = position.branch(),
-        attempt = position.attempt(),
-        alternative = position.alternative(),
+        name,
+        meta,
+        ctx,
+        position,
         duration_ms = millis(elapsed),
         error_kind = error.kind().as_str(),
         error = %error,
-        dropped,
-        correlation_id = ctx.correlation_id(),
-        workflow_id = ctx.workflow_id(),
-        "{name}"
+        dropped
     );
 }
 

@@ -25,6 +25,16 @@ where
     }
 }
 
+/// Binds one call future per branch to the branch's own variable name. The
+/// first branch gets the original input and the others get clones.
+macro_rules! start_branches {
+    ($self:ident, $input:ident, $ctx:ident; $b0:ident; $($b:ident $index:literal),+) => {
+        let ($b0, $($b,)+) = &$self.branches;
+        $(let $b = $b.call_at($input.clone(), $ctx, Position::Branch($index));)+
+        let $b0 = $b0.call_at($input, $ctx, Position::Branch(0));
+    };
+}
+
 /// Implements `Primitive` for `Parallel` and `Settled` of one tuple arity.
 ///
 /// The first branch gets the original input and the others get clones, so
@@ -49,9 +59,7 @@ macro_rules! parallel_tuple {
         input: Self::Input,
         ctx: &'a WorkflowContext,
     ) -> impl Future<Output = Result<Self::Output>> + Send + 'a {
-                let ($b0, $($b,)+) = &self.branches;
-                $(let $b = $b.call_at(input.clone(), ctx, Position::Branch($index));)+
-                let $b0 = $b0.call_at(input, ctx, Position::Branch(0));
+                start_branches!(self, input, ctx; $b0; $($b $index),+);
                 // `try_join!` returns on the first error and drops the
                 // futures of the other branches, which cancels them.
                 async move { tokio::try_join!($b0, $($b),+) }
@@ -76,9 +84,7 @@ macro_rules! parallel_tuple {
         input: Self::Input,
         ctx: &'a WorkflowContext,
     ) -> impl Future<Output = Result<Self::Output>> + Send + 'a {
-                let ($b0, $($b,)+) = &self.branches;
-                $(let $b = $b.call_at(input.clone(), ctx, Position::Branch($index));)+
-                let $b0 = $b0.call_at(input, ctx, Position::Branch(0));
+                start_branches!(self, input, ctx; $b0; $($b $index),+);
                 async move { Ok(tokio::join!($b0, $($b),+)) }
             }
         }
