@@ -61,8 +61,6 @@ pub use error::{BoxError, Error, ErrorKind, Result};
 pub use instrument::{Kind, Meta, Position};
 pub use primitive::{Primitive, PrimitiveExt};
 
-/// Used by code that `#[primitive]` and the operator macro generate. Not public API.
 #[doc(hidden)]
-pub mod __private {
-    pub use crate::impl_operators;
-}
+#[path = "private.rs"]
+pub mod __private;

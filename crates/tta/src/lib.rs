@@ -28,10 +28,14 @@
 
 pub use tta_core::*;
 
+#[doc = include_str!("primitive_attribute.md")]
+pub use tta_macros::primitive;
+
 /// Everything a workflow author needs: `use tta::prelude::*;`.
 pub mod prelude {
     pub use tta_core::{
         BoxPrimitive, Conditional, Error, ErrorKind, Kind, Meta, Parallel, Primitive, PrimitiveExt,
         Result, Router, Sequential, WorkflowContext, from_fn,
     };
+    pub use tta_macros::primitive;
 }

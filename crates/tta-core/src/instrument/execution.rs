@@ -35,7 +35,7 @@ impl<'a> Execution<'a> {
         // span at all, which is what makes it cheap.
         let span = ctx
             .is_sampled()
-            .then(|| span::open(meta, ctx, position))
+            .then(|| meta.open_span(ctx, position))
             .filter(|span| !span.is_disabled());
         let execution = Self {
             meta,

@@ -37,7 +37,7 @@ use crate::context::WorkflowContext;
 pub use future::Instrumented;
 pub use kind::Kind;
 pub use position::Position;
-pub use span::fields;
+pub use span::{SpanOpener, fields};
 
 pub(crate) use decisions::Decisions;
 pub(crate) use guard::RunGuard;
@@ -72,6 +72,7 @@ pub fn record_on_own_span(ctx: &WorkflowContext, field: &'static str, value: imp
 pub struct Meta {
     name: Cow<'static, str>,
     kind: Kind,
+    open_span: SpanOpener,
     handles: OnceLock<Handles>,
     workflow: OnceLock<WorkflowHandles>,
 }
@@ -82,6 +83,7 @@ impl Meta {
         Self {
             name: Cow::Borrowed(name),
             kind,
+            open_span: span::open,
             handles: OnceLock::new(),
             workflow: OnceLock::new(),
         }
@@ -93,9 +95,24 @@ impl Meta {
         Self {
             name: name.into(),
             kind,
+            open_span: span::open,
             handles: OnceLock::new(),
             workflow: OnceLock::new(),
         }
+    }
+
+    /// Opens this primitive's spans with `opener` instead of the default.
+    ///
+    /// `#[primitive]` uses it to declare the extra fields of
+    /// `fields(..)` and `record_input`: a `tracing` span can only record
+    /// fields declared when it was opened.
+    pub const fn with_span_opener(mut self, opener: SpanOpener) -> Self {
+        self.open_span = opener;
+        self
+    }
+
+    pub(crate) fn open_span(&self, ctx: &WorkflowContext, position: Position) -> tracing::Span {
+        (self.open_span)(self, ctx, position)
     }
 
     /// The primitive's name: `primitive_name` in metrics, `otel.name` in spans.

@@ -38,28 +38,32 @@ pub(crate) enum Severity {
 }
 
 impl Position {
-    pub(crate) fn step(self) -> Option<u32> {
+    #[doc(hidden)]
+    pub fn step(self) -> Option<u32> {
         match self {
             Position::Step(index) => Some(index),
             _ => None,
         }
     }
 
-    pub(crate) fn branch(self) -> Option<u32> {
+    #[doc(hidden)]
+    pub fn branch(self) -> Option<u32> {
         match self {
             Position::Branch(index) => Some(index),
             _ => None,
         }
     }
 
-    pub(crate) fn attempt(self) -> Option<u32> {
+    #[doc(hidden)]
+    pub fn attempt(self) -> Option<u32> {
         match self {
             Position::Attempt(number) => Some(number),
             _ => None,
         }
     }
 
-    pub(crate) fn alternative(self) -> Option<u32> {
+    #[doc(hidden)]
+    pub fn alternative(self) -> Option<u32> {
         match self {
             Position::Alternative(index) => Some(index),
             _ => None,

@@ -1,7 +1,7 @@
 //! The span of one execution and its OpenTelemetry attributes.
 
 use tracing::Span;
-use tracing::field::{Empty, display};
+use tracing::field::display;
 
 use super::Meta;
 use super::position::Position;
@@ -16,27 +16,45 @@ pub mod fields {
     pub const ROUTE: &str = "tta.route";
 }
 
-/// Opens the span of one execution as a child of the current span.
-pub(crate) fn open(meta: &Meta, ctx: &WorkflowContext, position: Position) -> Span {
-    tracing::info_span!(
-        "primitive",
-        otel.name = meta.name(),
-        otel.status_code = Empty,
-        otel.status_description = Empty,
-        tta.primitive.name = meta.name(),
-        tta.primitive.type = meta.kind().label(),
-        tta.workflow.id = ctx.workflow_id(),
-        tta.correlation.id = ctx.correlation_id(),
-        tta.step.index = position.step(),
-        tta.branch.index = position.branch(),
-        tta.retry.attempt = position.attempt(),
-        tta.fallback.index = position.alternative(),
-        tta.cache.hit = Empty,
-        tta.route = Empty,
-        error.kind = Empty,
-        exception.message = Empty,
-    )
+/// Opens the span of one execution as a child of the current span, with
+/// every standard attribute declared, followed by `extra` fields.
+///
+/// Used by the runtime, and by `#[primitive]` for types that declare their
+/// own span fields (`fields(..)`, `record_input`), so every primitive span
+/// has the same attributes whoever opens it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __primitive_span {
+    ($meta:expr, $ctx:expr, $position:expr $(, $($extra:tt)+)?) => {
+        $crate::__private::tracing::info_span!(
+            "primitive",
+            otel.name = $meta.name(),
+            otel.status_code = $crate::__private::tracing::field::Empty,
+            otel.status_description = $crate::__private::tracing::field::Empty,
+            tta.primitive.name = $meta.name(),
+            tta.primitive.type = $meta.kind().label(),
+            tta.workflow.id = $ctx.workflow_id(),
+            tta.correlation.id = $ctx.correlation_id(),
+            tta.step.index = $position.step(),
+            tta.branch.index = $position.branch(),
+            tta.retry.attempt = $position.attempt(),
+            tta.fallback.index = $position.alternative(),
+            tta.cache.hit = $crate::__private::tracing::field::Empty,
+            tta.route = $crate::__private::tracing::field::Empty,
+            error.kind = $crate::__private::tracing::field::Empty,
+            exception.message = $crate::__private::tracing::field::Empty,
+            $($($extra)+)?
+        )
+    };
 }
+
+/// Opens a span with the standard attributes only: the default opener.
+pub(crate) fn open(meta: &Meta, ctx: &WorkflowContext, position: Position) -> Span {
+    crate::__primitive_span!(meta, ctx, position)
+}
+
+/// A function that opens an execution's span; see [`Meta::with_span_opener`].
+pub type SpanOpener = fn(&Meta, &WorkflowContext, Position) -> Span;
 
 /// Sets the span's OpenTelemetry status from the outcome.
 pub(crate) fn close(span: &Span, outcome: Result<(), &Error>) {
