@@ -14,18 +14,18 @@ use crate::error::Error;
 /// otherwise as an [`Error::User`] wrapping a `std::error::Error`.
 ///
 /// The choice is made by method resolution ("autoref specialization"):
-/// `(&mut ErrorSlot(Some(e))).into_tta_error()` finds [`ViaInto`] on
+/// `(&mut ErrorSlot(Some(e))).take_tta_error()` finds [`ViaInto`] on
 /// `ErrorSlot<E>` first and falls back to [`ViaStdError`] on `&mut ErrorSlot<E>`.
 pub struct ErrorSlot<E>(pub Option<E>);
 
 /// The error converts with `Into<tta::Error>`.
 pub trait ViaInto {
     /// Takes the error out and converts it.
-    fn into_tta_error(&mut self) -> Error;
+    fn take_tta_error(&mut self) -> Error;
 }
 
 impl<E: Into<Error>> ViaInto for ErrorSlot<E> {
-    fn into_tta_error(&mut self) -> Error {
+    fn take_tta_error(&mut self) -> Error {
         match self.0.take() {
             Some(error) => error.into(),
             None => Error::msg("error already converted"),
@@ -36,11 +36,11 @@ impl<E: Into<Error>> ViaInto for ErrorSlot<E> {
 /// The error is a `std::error::Error`: it becomes a permanent user error.
 pub trait ViaStdError {
     /// Takes the error out and wraps it.
-    fn into_tta_error(&mut self) -> Error;
+    fn take_tta_error(&mut self) -> Error;
 }
 
 impl<E: StdError + Send + Sync + 'static> ViaStdError for &mut ErrorSlot<E> {
-    fn into_tta_error(&mut self) -> Error {
+    fn take_tta_error(&mut self) -> Error {
         match self.0.take() {
             Some(error) => Error::user(error),
             None => Error::msg("error already converted"),

@@ -162,7 +162,7 @@ fn primitive_body(
                         #[allow(unused_imports)]
                         use #krate::__private::{ViaInto as _, ViaStdError as _};
                         let mut slot = #krate::__private::ErrorSlot(::core::option::Option::Some(error));
-                        ::core::result::Result::Err((&mut slot).into_tta_error())
+                        ::core::result::Result::Err((&mut slot).take_tta_error())
                     }
                 }
             }
