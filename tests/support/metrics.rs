@@ -55,6 +55,7 @@ fn registry() -> &'static Registry<Key, AtomicStorage> {
 
 /// Installs the recorder. Call it before the first execution of a test.
 pub fn install() {
+    crate::spans::ensure_global_subscriber();
     registry();
 }
 

@@ -96,9 +96,24 @@ fn render(spans: &[SpanRecord], span: &SpanRecord, depth: usize, out: &mut Strin
     }
 }
 
+/// Makes sure no call site is ever cached as uninteresting.
+///
+/// `tracing` caches each call site's interest when it is first hit. A test
+/// thread that hits a call site while another thread is installing its
+/// capturing subscriber can race and cache "never", hiding that call site
+/// from the capture. A global subscriber that is interested in everything
+/// rules that out; it records nothing itself.
+pub fn ensure_global_subscriber() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = tracing::subscriber::set_global_default(Registry::default());
+    });
+}
+
 /// Starts capturing on this thread until the guard drops. Use a
 /// current-thread runtime so every poll happens on this thread.
 pub fn capture() -> (DefaultGuard, Captured) {
+    ensure_global_subscriber();
     let captured = Captured::default();
     let layer = CaptureLayer {
         captured: captured.clone(),

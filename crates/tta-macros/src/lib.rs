@@ -3,9 +3,9 @@
 //! Use it through the `tta` facade (`use tta::prelude::*`), which documents
 //! it in full. This crate is laid out like `tracing-attributes`:
 //!
-//! - [`attr`] parses the attribute's options;
-//! - [`signature`] checks the `execute` signature and reads its types;
-//! - [`expand`] generates the `Primitive` impl and the operators.
+//! - `attr` parses the attribute's options;
+//! - `signature` checks the `execute` signature and reads its types;
+//! - `expand` generates the `Primitive` impl and the operators.
 //!
 //! Every error points at the offending tokens, and the user's item is
 //! emitted unchanged beside it, so the rest of the code still type-checks

@@ -1,0 +1,12 @@
+use tta::prelude::*;
+
+struct Step;
+
+#[primitive]
+impl Step {
+    async fn execute(input: u32, _ctx: &WorkflowContext) -> tta::Result<u32> {
+        Ok(input)
+    }
+}
+
+fn main() {}
