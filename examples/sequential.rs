@@ -18,6 +18,62 @@ struct Document {
     tags: Vec<&'static str>,
 }
 
+/// Normalises whitespace and counts words.
+struct DataProcessor;
+
+#[primitive(name = "data_processor")]
+impl DataProcessor {
+    async fn execute(&self, text: String, _ctx: &WorkflowContext) -> tta::Result<Document> {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let words = text.split(' ').filter(|w| !w.is_empty()).count();
+        Ok(Document {
+            text,
+            words,
+            tags: Vec::new(),
+        })
+    }
+}
+
+/// Rejects documents that are too short.
+struct Validator {
+    min_words: usize,
+}
+
+#[primitive(name = "validator", fields(min_words = self.min_words as u64))]
+impl Validator {
+    async fn execute(&self, doc: Document, _ctx: &WorkflowContext) -> tta::Result<Document> {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if doc.words < self.min_words {
+            return Err(Error::msg(format!(
+                "{} words; need at least {}",
+                doc.words, self.min_words
+            )));
+        }
+        Ok(doc)
+    }
+}
+
+#[primitive(name = "enricher")]
+async fn enrich(mut doc: Document, ctx: &WorkflowContext) -> tta::Result<Document> {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    doc.tags.push(if doc.words > 5 { "long" } else { "short" });
+    ctx.checkpoint("enriched");
+    Ok(doc)
+}
+
+#[primitive(name = "summarize", kind = "llm")]
+async fn summarize(doc: Document, _ctx: &WorkflowContext) -> tta::Result<String> {
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    Ok(doc.text.chars().take(24).collect())
+}
+
+#[primitive(name = "classify")]
+async fn classify(doc: Document, _ctx: &WorkflowContext) -> tta::Result<Vec<&'static str>> {
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    Ok(doc.tags)
+}
+
 #[tokio::main]
 async fn main() -> tta::Result<()> {
     tracing_subscriber::fmt()
@@ -27,39 +83,9 @@ async fn main() -> tta::Result<()> {
         .with_target(false)
         .init();
 
-    let processor = from_fn("data_processor", |text: String, _ctx| async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        Ok(Document {
-            words: text.split(' ').count(),
-            text,
-            tags: Vec::new(),
-        })
-    });
-    let validator = from_fn("validator", |doc: Document, _ctx| async move {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        if doc.text.is_empty() {
-            return Err(Error::msg("empty document"));
-        }
-        Ok(doc)
-    });
-    let enricher = from_fn("enricher", |mut doc: Document, ctx| async move {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        doc.tags.push(if doc.words > 5 { "long" } else { "short" });
-        ctx.checkpoint("enriched");
-        Ok(doc)
-    });
-    let summarize = from_fn("summarize", |doc: Document, _ctx| async move {
-        tokio::time::sleep(Duration::from_millis(80)).await;
-        Ok(doc.text.chars().take(24).collect::<String>())
-    });
-    let classify = from_fn("classify", |doc: Document, _ctx| async move {
-        tokio::time::sleep(Duration::from_millis(60)).await;
-        Ok(doc.tags)
-    });
-
     let workflow =
-        (processor >> validator >> enricher >> (summarize | classify)).named("document_pipeline");
+        (DataProcessor >> Validator { min_words: 1 } >> Enrich >> (Summarize | Classify))
+            .named("document_pipeline");
 
     let inputs = [
         "  The quick brown   fox jumps over the lazy dog  ",

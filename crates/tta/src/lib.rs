@@ -39,3 +39,14 @@ pub mod prelude {
     };
     pub use tta_macros::primitive;
 }
+
+/// The README's and the guide's examples, compiled and run as doctests so
+/// they stay true.
+#[cfg(doctest)]
+mod documentation_examples {
+    #[doc = include_str!("../../../README.md")]
+    struct Readme;
+
+    #[doc = include_str!("../../../docs/guide.md")]
+    struct Guide;
+}
