@@ -9,42 +9,50 @@ pub use tracing;
 
 use crate::error::Error;
 
-/// Holds a user error while `#[primitive]`'s generated code picks how to
-/// turn it into an [`Error`]: through `Into<Error>` when the type has it,
-/// otherwise as an [`Error::User`] wrapping a `std::error::Error`.
+/// Picks how `#[primitive]`'s generated code turns a user error into an
+/// [`Error`]: through `Into<Error>` when the type has it, otherwise as an
+/// [`Error::User`] wrapping a `std::error::Error`.
 ///
 /// The choice is made by method resolution ("autoref specialization"):
-/// `(&mut ErrorSlot(Some(e))).take_tta_error()` finds [`ViaInto`] on
-/// `ErrorSlot<E>` first and falls back to [`ViaStdError`] on `&mut ErrorSlot<E>`.
-pub struct ErrorSlot<E>(pub Option<E>);
-
-/// The error converts with `Into<tta::Error>`.
+/// `(&error).tta_error_tag()` finds [`ViaInto`] on `E` first and falls back
+/// to [`ViaStdError`] on `&E`; the tag it returns then converts the error by
+/// value.
 pub trait ViaInto {
-    /// Takes the error out and converts it.
-    fn take_tta_error(&mut self) -> Error;
-}
-
-impl<E: Into<Error>> ViaInto for ErrorSlot<E> {
-    fn take_tta_error(&mut self) -> Error {
-        match self.0.take() {
-            Some(error) => error.into(),
-            None => Error::msg("error already converted"),
-        }
+    /// The tag that converts with `Into<Error>`.
+    fn tta_error_tag(&self) -> IntoTag {
+        IntoTag
     }
 }
 
-/// The error is a `std::error::Error`: it becomes a permanent user error.
+impl<E: Into<Error>> ViaInto for E {}
+
+/// The fallback: the error is a `std::error::Error`.
 pub trait ViaStdError {
-    /// Takes the error out and wraps it.
-    fn take_tta_error(&mut self) -> Error;
+    /// The tag that wraps a `std::error::Error`.
+    fn tta_error_tag(&self) -> StdErrorTag {
+        StdErrorTag
+    }
 }
 
-impl<E: StdError + Send + Sync + 'static> ViaStdError for &mut ErrorSlot<E> {
-    fn take_tta_error(&mut self) -> Error {
-        match self.0.take() {
-            Some(error) => Error::user(error),
-            None => Error::msg("error already converted"),
-        }
+impl<E: StdError + Send + Sync + 'static> ViaStdError for &E {}
+
+/// Converts errors that implement `Into<Error>`.
+pub struct IntoTag;
+
+impl IntoTag {
+    /// `error.into()`.
+    pub fn convert(self, error: impl Into<Error>) -> Error {
+        error.into()
+    }
+}
+
+/// Converts `std::error::Error`s into permanent user errors.
+pub struct StdErrorTag;
+
+impl StdErrorTag {
+    /// `Error::user(error)`.
+    pub fn convert(self, error: impl StdError + Send + Sync + 'static) -> Error {
+        Error::user(error)
     }
 }
 

@@ -161,8 +161,7 @@ fn primitive_body(
                     ::core::result::Result::Err(error) => {
                         #[allow(unused_imports)]
                         use #krate::__private::{ViaInto as _, ViaStdError as _};
-                        let mut slot = #krate::__private::ErrorSlot(::core::option::Option::Some(error));
-                        ::core::result::Result::Err((&mut slot).take_tta_error())
+                        ::core::result::Result::Err((&error).tta_error_tag().convert(error))
                     }
                 }
             }

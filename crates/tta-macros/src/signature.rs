@@ -1,6 +1,5 @@
 //! Checking an `execute` signature and reading its types.
 
-use proc_macro2::Span;
 use quote::format_ident;
 use syn::{
     Error, FnArg, GenericArgument, Ident, Pat, PathArguments, ReceiverKind, ReturnType, Signature,
@@ -130,7 +129,7 @@ fn output_type(sig: &Signature) -> syn::Result<Type> {
     let message = "a primitive must return `Result<Output, E>`, where `E: Into<tta::Error>` \
                    or `E: std::error::Error + Send + Sync + 'static`";
     let ReturnType::Type(_, ty) = &sig.output else {
-        return Err(Error::new(after_params(sig), message));
+        return Err(Error::new(sig.paren_token.span.close(), message));
     };
     let ok_type = match &**ty {
         Type::Path(path) => path.path.segments.last().and_then(|segment| {
@@ -148,9 +147,4 @@ fn output_type(sig: &Signature) -> syn::Result<Type> {
         _ => None,
     };
     ok_type.ok_or_else(|| Error::new_spanned(ty, message))
-}
-
-/// Where a missing return type would go.
-fn after_params(sig: &Signature) -> Span {
-    sig.paren_token.span.close()
 }

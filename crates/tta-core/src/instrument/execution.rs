@@ -4,6 +4,7 @@
 use tokio::time::Instant;
 use tracing::Span;
 
+use super::handles::Handles;
 use super::position::Position;
 use super::{Meta, events, span};
 use crate::context::WorkflowContext;
@@ -20,6 +21,8 @@ pub(crate) enum Outcome<'e> {
 /// A started execution. Finish it exactly once with [`Execution::finish`].
 pub(crate) struct Execution<'a> {
     meta: &'a Meta,
+    /// Looked up once at the start and reused at the finish.
+    handles: &'a Handles,
     ctx: &'a WorkflowContext,
     position: Position,
     start: Instant,
@@ -30,7 +33,8 @@ impl<'a> Execution<'a> {
     /// Counts the execution as active and opens its span if the run is
     /// sampled. Call it inside the parent's span so the new span nests.
     pub(crate) fn begin(meta: &'a Meta, ctx: &'a WorkflowContext, position: Position) -> Self {
-        meta.handles().started();
+        let handles = meta.handles();
+        handles.started();
         // Sampling was decided once for the run; an unsampled run creates no
         // span at all, which is what makes it cheap.
         let span = ctx
@@ -39,6 +43,7 @@ impl<'a> Execution<'a> {
             .filter(|span| !span.is_disabled());
         let execution = Self {
             meta,
+            handles,
             ctx,
             position,
             start: Instant::now(),
@@ -73,7 +78,7 @@ impl<'a> Execution<'a> {
             }
         };
         let (meta, ctx, position) = (self.meta, self.ctx, self.position);
-        meta.handles()
+        self.handles
             .finished(elapsed, error.map(|error| error.kind()));
         if position == Position::Workflow {
             meta.workflow_handles().finished(elapsed, error.is_none());

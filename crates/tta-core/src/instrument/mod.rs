@@ -80,20 +80,18 @@ pub struct Meta {
 impl Meta {
     /// A `Meta` with a name known at compile time.
     pub const fn from_static(name: &'static str, kind: Kind) -> Self {
-        Self {
-            name: Cow::Borrowed(name),
-            kind,
-            open_span: span::open,
-            handles: OnceLock::new(),
-            workflow: OnceLock::new(),
-        }
+        Self::with_name(Cow::Borrowed(name), kind)
     }
 
     /// A `Meta` with a name built at run time. The name becomes a metric
     /// label: build it from code, never from input.
     pub fn new(name: impl Into<Cow<'static, str>>, kind: Kind) -> Self {
+        Self::with_name(name.into(), kind)
+    }
+
+    const fn with_name(name: Cow<'static, str>, kind: Kind) -> Self {
         Self {
-            name: name.into(),
+            name,
             kind,
             open_span: span::open,
             handles: OnceLock::new(),

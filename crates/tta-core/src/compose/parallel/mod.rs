@@ -3,7 +3,7 @@
 mod all;
 mod tuple;
 
-use crate::instrument::{Kind, Meta};
+use crate::instrument::Meta;
 
 /// Branches that run concurrently, each on a clone of the input; built with `|`.
 ///
@@ -52,7 +52,7 @@ impl<T> Parallel<T> {
     pub fn into_settled(self) -> Settled<T> {
         Settled {
             branches: self.branches,
-            meta: Meta::new(self.meta.name().to_owned(), Kind::PARALLEL),
+            meta: self.meta,
         }
     }
 }
