@@ -257,6 +257,46 @@ impl Error {
         }
     }
 
+    /// A copy of this error for callers that shared one failed execution,
+    /// such as the callers a cache coalesced onto one miss.
+    ///
+    /// The kind, transience, structure and messages are kept; a user error's
+    /// source becomes its message, because a boxed error cannot be cloned.
+    /// The caller that ran the execution keeps the original.
+    pub(crate) fn replicate(&self) -> Self {
+        match self {
+            Error::Timeout { after } => Error::Timeout { after: *after },
+            Error::CircuitOpen { name } => Error::CircuitOpen { name: name.clone() },
+            Error::RetriesExhausted { attempts, last } => Error::RetriesExhausted {
+                attempts: *attempts,
+                last: Box::new(last.replicate()),
+            },
+            Error::AllFailed { errors } => Error::AllFailed {
+                errors: errors.iter().map(Error::replicate).collect(),
+            },
+            Error::NoRoute { key } => Error::NoRoute { key: key.clone() },
+            Error::Cancelled => Error::Cancelled,
+            Error::Panicked { message } => Error::Panicked {
+                message: message.clone(),
+            },
+            Error::RateLimited { retry_after } => Error::RateLimited {
+                retry_after: *retry_after,
+            },
+            Error::BulkheadFull { name } => Error::BulkheadFull { name: name.clone() },
+            Error::Compensated {
+                error,
+                compensation_errors,
+            } => Error::Compensated {
+                error: Box::new(error.replicate()),
+                compensation_errors: compensation_errors.iter().map(Error::replicate).collect(),
+            },
+            Error::User { source, transient } => Error::User {
+                source: source.to_string().into(),
+                transient: *transient,
+            },
+        }
+    }
+
     /// Turns a caught panic payload into [`Error::Panicked`].
     pub(crate) fn from_panic(payload: &(dyn std::any::Any + Send)) -> Self {
         let message = if let Some(text) = payload.downcast_ref::<&'static str>() {
@@ -337,6 +377,21 @@ mod tests {
             err.to_string(),
             "all 2 alternatives failed: [0] first; [1] cancelled"
         );
+    }
+
+    #[test]
+    fn replicas_keep_kind_transience_and_message() {
+        let original = Error::RetriesExhausted {
+            attempts: 3,
+            last: Box::new(Error::transient("503 from provider")),
+        };
+        let replica = original.replicate();
+        assert_eq!(replica.kind(), ErrorKind::RetriesExhausted);
+        assert_eq!(replica.to_string(), original.to_string());
+        let Error::RetriesExhausted { last, .. } = replica else {
+            unreachable!("replicate keeps the variant")
+        };
+        assert!(last.is_transient());
     }
 
     #[test]

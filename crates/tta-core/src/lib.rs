@@ -9,7 +9,9 @@
 //!   and returns an output or an [`Error`].
 //! - Composition: `a >> b` ([`Sequential`]), `a | b` ([`Parallel`]),
 //!   [`Conditional`], [`Router`], and [`from_fn`] for closures.
-//! - [`PrimitiveExt`]: `call`, `run`, `run_with`, `named`, `boxed`.
+//! - [`PrimitiveExt`]: `call`, `run`, `run_with`, `named`, `boxed`, and the
+//!   fluent [`resilience`] wrappers: `retry`, `timeout`, `fallback`,
+//!   `circuit_breaker`, `bulkhead`, `rate_limit`, `cached`.
 //! - The [instrumentation runtime](instrument): every execution gets a span
 //!   nested as the composition nests, the seeds' log events, and the
 //!   [`catalog`]'s metrics, through the `tracing` and `metrics` facades.
@@ -48,6 +50,7 @@ mod error;
 pub mod instrument;
 pub mod labels;
 mod primitive;
+pub mod resilience;
 
 pub use compose::{
     BoxPrimitive, Conditional, FromFn, Named, Parallel, Router, RouterBuilder, Sequential, Settled,

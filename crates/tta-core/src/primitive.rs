@@ -7,6 +7,10 @@ use crate::compose::{BoxPrimitive, Named};
 use crate::context::WorkflowContext;
 use crate::error::Result;
 use crate::instrument::{Instrumented, Meta, Position, RunGuard};
+use crate::resilience::{
+    Bulkhead, BulkheadConfig, CacheConfig, Cached, CircuitBreaker, CircuitBreakerConfig, Fallback,
+    InputKey, RateLimit, RateLimitConfig, Retry, RetryPolicy, Timeout,
+};
 
 /// One step of a workflow: takes an input and a context, returns an output or an [`Error`](crate::Error).
 ///
@@ -123,6 +127,65 @@ pub trait PrimitiveExt: Primitive + Sized {
     /// Erases the type, for routers, fallback chains and [`Parallel::all`](crate::Parallel::all).
     fn boxed(self) -> BoxPrimitive<Self::Input, Self::Output> {
         BoxPrimitive::new(self)
+    }
+
+    /// Runs the primitive again on errors `policy` retries; see [`Retry`].
+    fn retry(self, policy: RetryPolicy) -> Retry<Self> {
+        Retry::new(self, policy)
+    }
+
+    /// Cancels the primitive after `limit`, or the context's deadline if
+    /// sooner; see [`Timeout`].
+    fn timeout(self, limit: std::time::Duration) -> Timeout<Self> {
+        Timeout::new(self, limit)
+    }
+
+    /// Runs `alternative` when the primitive fails; see [`Fallback`].
+    fn fallback(
+        self,
+        alternative: impl Primitive<Input = Self::Input, Output = Self::Output>,
+    ) -> Fallback<Self>
+    where
+        Self::Input: Clone,
+    {
+        Fallback::new(self, alternative)
+    }
+
+    /// Stops calling the primitive while it keeps failing; see [`CircuitBreaker`].
+    fn circuit_breaker(self, config: CircuitBreakerConfig) -> CircuitBreaker<Self> {
+        CircuitBreaker::new(self, config)
+    }
+
+    /// Caps concurrent executions; see [`Bulkhead`].
+    fn bulkhead(self, config: BulkheadConfig) -> Bulkhead<Self> {
+        Bulkhead::new(self, config)
+    }
+
+    /// Caps the call rate with a token bucket; see [`RateLimit`].
+    fn rate_limit(self, config: RateLimitConfig) -> RateLimit<Self> {
+        RateLimit::new(self, config)
+    }
+
+    /// Caches outputs keyed by the input itself; see [`Cached`].
+    fn cached(
+        self,
+        config: CacheConfig<Self::Input, Self::Output>,
+    ) -> Cached<Self, Self::Input, InputKey<Self::Input>>
+    where
+        Self::Input: std::hash::Hash + Eq + Clone + Sync,
+        Self::Output: Clone + Sync,
+    {
+        Cached::new(self, config, Clone::clone)
+    }
+
+    /// Caches outputs under `key(input)`, such as a normalised prompt; see [`Cached`].
+    fn cached_by<K, F>(self, config: CacheConfig<K, Self::Output>, key: F) -> Cached<Self, K, F>
+    where
+        K: std::hash::Hash + Eq + Send + Sync + 'static,
+        F: Fn(&Self::Input) -> K + Send + Sync + 'static,
+        Self::Output: Clone + Sync,
+    {
+        Cached::new(self, config, key)
     }
 }
 

@@ -34,6 +34,7 @@ macro_rules! execution_event {
             branch = $position.branch(),
             attempt = $position.attempt(),
             alternative = $position.alternative(),
+            compensation = $position.compensation(),
             $($($extra)+,)?
             correlation_id = $ctx.correlation_id(),
             workflow_id = $ctx.workflow_id(),

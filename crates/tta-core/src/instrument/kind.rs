@@ -82,6 +82,23 @@ impl Kind {
         Events::new("router_start", "router_complete", "router_failed"),
     );
 
+    /// Retries its inner primitive: [`Retry`](crate::resilience::Retry).
+    pub const RETRY: Kind = Kind::new("retry");
+    /// Bounds its inner primitive's time: [`Timeout`](crate::resilience::Timeout).
+    pub const TIMEOUT: Kind = Kind::new("timeout");
+    /// Tries alternatives in order: [`Fallback`](crate::resilience::Fallback).
+    pub const FALLBACK: Kind = Kind::new("fallback");
+    /// Stops calling a failing dependency: [`CircuitBreaker`](crate::resilience::CircuitBreaker).
+    pub const CIRCUIT_BREAKER: Kind = Kind::new("circuit_breaker");
+    /// Limits concurrency: [`Bulkhead`](crate::resilience::Bulkhead).
+    pub const BULKHEAD: Kind = Kind::new("bulkhead");
+    /// Limits the call rate: [`RateLimit`](crate::resilience::RateLimit).
+    pub const RATE_LIMIT: Kind = Kind::new("rate_limit");
+    /// Steps with compensations: [`Saga`](crate::resilience::Saga).
+    pub const SAGA: Kind = Kind::new("saga");
+    /// Answers repeated inputs from memory: [`Cached`](crate::resilience::Cached).
+    pub const CACHE: Kind = Kind::new("cache");
+
     /// A kind with its own label, logging the generic `primitive_start`,
     /// `primitive_complete` and `primitive_failed` events.
     ///

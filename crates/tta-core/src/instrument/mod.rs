@@ -21,6 +21,7 @@
 mod decisions;
 mod events;
 mod execution;
+mod family;
 mod future;
 mod guard;
 mod handles;
@@ -40,6 +41,7 @@ pub use position::Position;
 pub use span::{SpanOpener, fields};
 
 pub(crate) use decisions::Decisions;
+pub(crate) use family::{CounterFamily, OwnCounter, OwnGauge};
 pub(crate) use guard::RunGuard;
 use handles::{Handles, WorkflowHandles};
 

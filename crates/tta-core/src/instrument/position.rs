@@ -27,6 +27,8 @@ pub enum Position {
     Alternative(u32),
     /// The single inner primitive of a wrapper such as a timeout or a cache.
     Inner,
+    /// The compensation of the saga step with this index (from 0).
+    Compensation(u32),
 }
 
 /// How loudly an execution's events are logged.
@@ -70,6 +72,14 @@ impl Position {
         }
     }
 
+    #[doc(hidden)]
+    pub fn compensation(self) -> Option<u32> {
+        match self {
+            Position::Compensation(index) => Some(index),
+            _ => None,
+        }
+    }
+
     /// The seeds name an execution's events after its role in the parent
     /// (`sequential_step_*`), falling back to its own kind.
     pub(crate) fn events(self, kind: Kind) -> Events {
@@ -94,6 +104,11 @@ impl Position {
                 "fallback_attempt_success",
                 "fallback_attempt_failed",
             ),
+            Position::Compensation(_) => Events::new(
+                "saga_compensation_start",
+                "saga_compensation_complete",
+                "saga_compensation_failed",
+            ),
             Position::Root | Position::Workflow | Position::Route | Position::Inner => {
                 kind.events()
             }
@@ -110,11 +125,15 @@ impl Position {
     }
 
     /// A failure is logged once where it is final: at the top of a call, or
-    /// at a retry attempt whose error the retry swallows. Elsewhere the error
+    /// at a retry attempt whose error the retry swallows, or at a saga
+    /// compensation, whose failure leaves work undone. Elsewhere the error
     /// travels up and is logged by the caller.
     pub(crate) fn failure_severity(self) -> Severity {
         match self {
-            Position::Root | Position::Workflow | Position::Attempt(_) => Severity::Warn,
+            Position::Root
+            | Position::Workflow
+            | Position::Attempt(_)
+            | Position::Compensation(_) => Severity::Warn,
             _ => Severity::Debug,
         }
     }

@@ -39,6 +39,7 @@ macro_rules! __primitive_span {
             tta.branch.index = $position.branch(),
             tta.retry.attempt = $position.attempt(),
             tta.fallback.index = $position.alternative(),
+            tta.saga.compensation = $position.compensation(),
             tta.cache.hit = $crate::__private::tracing::field::Empty,
             tta.route = $crate::__private::tracing::field::Empty,
             error.kind = $crate::__private::tracing::field::Empty,

@@ -1,0 +1,213 @@
+//! [`Cached`]: answer repeated inputs from a bounded moka cache.
+
+mod config;
+mod stats;
+
+use std::fmt;
+use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
+
+pub use config::{CacheConfig, CacheConfigBuilder, MAX_EXPIRY};
+pub use stats::CacheStats;
+
+use stats::{Lookup, Telemetry};
+
+use crate::context::WorkflowContext;
+use crate::error::Result;
+use crate::instrument::{Kind, Meta, Position, fields, record_on_own_span};
+use crate::primitive::{Primitive, PrimitiveExt};
+
+/// The key function of a cache keyed by its input.
+pub type InputKey<I> = fn(&I) -> I;
+
+/// Answers an input it has seen from memory, and otherwise runs its inner
+/// primitive and keeps the output.
+///
+/// - Backed by moka's async cache: bounded by capacity or weight, with
+///   optional time to live and time to idle ([`CacheConfig`]).
+/// - **Concurrent misses on one key run the inner primitive once**; the
+///   other callers wait for that result and are counted as coalesced.
+/// - **Errors are never cached.** A caller that waited on a failed run gets
+///   a copy of its error with the same kind, transience and message.
+///   Outputs such as `None` or an empty list are values, and are cached.
+/// - Metrics: `tta_cache_hits_total`, `tta_cache_misses_total`,
+///   `tta_cache_coalesced_total`, `tta_cache_total`, `tta_cache_hit_rate`,
+///   `tta_cache_entries` and `tta_cache_evictions_total{cause}`. The span
+///   records `tta.cache.hit`; `cache_hit`, `cache_miss` and `cache_store`
+///   are logged at DEBUG with the key as a hash, never the key itself.
+/// - [`stats`](Self::stats) returns the same numbers to code.
+///
+/// ```
+/// use tta_core::{from_fn, PrimitiveExt};
+/// use tta_core::resilience::CacheConfig;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let embed = from_fn("embed", |text: String, _ctx| async move { Ok(text.len() as f32) });
+/// // Key on the normalised prompt, so " Hi" and "hi" share an entry.
+/// let cached = embed.cached_by(CacheConfig::builder().max_capacity(1_000).build()?, |text: &String| {
+///     text.trim().to_lowercase()
+/// });
+///
+/// cached.run("hi".to_owned()).await?;
+/// cached.run(" Hi".to_owned()).await?;
+/// let stats = cached.stats();
+/// assert_eq!((stats.hits, stats.misses), (1, 1));
+/// # Ok(())
+/// # }
+/// ```
+pub struct Cached<P: Primitive, K, F> {
+    inner: P,
+    key: F,
+    cache: moka::future::Cache<K, P::Output>,
+    telemetry: Arc<Telemetry>,
+    meta: Meta,
+}
+
+impl<P, K, F> Cached<P, K, F>
+where
+    P: Primitive,
+    P::Output: Clone + Sync,
+    K: Hash + Eq + Send + Sync + 'static,
+    F: Fn(&P::Input) -> K + Send + Sync + 'static,
+{
+    /// Caches `inner`'s outputs under `key(input)`. Same as
+    /// [`PrimitiveExt::cached_by`].
+    pub fn new(inner: P, config: CacheConfig<K, P::Output>, key: F) -> Self {
+        let name = format!("cache({})", inner.name());
+        let telemetry = Arc::new(Telemetry::new(name.clone()));
+        let listener = Arc::clone(&telemetry);
+        let mut builder = moka::future::Cache::builder()
+            .max_capacity(config.max_capacity)
+            .eviction_listener(move |_key, _value, cause| listener.evicted(cause));
+        if let Some(weigher) = config.weigher {
+            builder = builder.weigher(move |key: &K, value: &P::Output| weigher(key, value));
+        }
+        if let Some(ttl) = config.time_to_live {
+            builder = builder.time_to_live(ttl);
+        }
+        if let Some(tti) = config.time_to_idle {
+            builder = builder.time_to_idle(tti);
+        }
+        Self {
+            inner,
+            key,
+            cache: builder.build(),
+            telemetry,
+            meta: Meta::new(name, Kind::CACHE),
+        }
+    }
+
+    /// The cache's counters since it was built.
+    pub fn stats(&self) -> CacheStats {
+        self.telemetry.snapshot(self.cache.entry_count())
+    }
+
+    /// Applies pending expiries and evictions now, and updates
+    /// `tta_cache_entries`. moka does this in the background as the cache
+    /// is used; call it before reading [`stats`](Self::stats) in a test.
+    pub async fn run_pending_tasks(&self) {
+        self.cache.run_pending_tasks().await;
+        self.telemetry.set_entries(self.cache.entry_count());
+    }
+
+    /// Drops every entry; they count as `explicit` evictions.
+    pub fn invalidate_all(&self) {
+        self.cache.invalidate_all();
+    }
+
+    /// The cached primitive.
+    pub fn inner(&self) -> &P {
+        &self.inner
+    }
+
+    fn lookup_done(&self, ctx: &WorkflowContext, lookup: Lookup) {
+        self.telemetry.record(lookup);
+        record_on_own_span(ctx, fields::CACHE_HIT, lookup == Lookup::Hit);
+    }
+}
+
+/// A key as it appears in logs: a hash, because keys are often prompts that
+/// may hold personal data.
+struct KeyHash(u64);
+
+impl KeyHash {
+    fn of(key: &impl Hash) -> Self {
+        // Fixed keys, so one key hashes the same way in every log line.
+        Self(std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default().hash_one(key))
+    }
+}
+
+impl fmt::Display for KeyHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+macro_rules! cache_event {
+    ($self:expr, $ctx:expr, $key_hash:expr, $name:literal) => {
+        tracing::debug!(
+            primitive_name = $self.meta.name(),
+            key_hash = %$key_hash,
+            correlation_id = $ctx.correlation_id(),
+            workflow_id = $ctx.workflow_id(),
+            $name
+        )
+    };
+}
+
+impl<P, K, F> Primitive for Cached<P, K, F>
+where
+    P: Primitive,
+    P::Output: Clone + Sync,
+    K: Hash + Eq + Send + Sync + 'static,
+    F: Fn(&P::Input) -> K + Send + Sync + 'static,
+{
+    type Input = P::Input;
+    type Output = P::Output;
+
+    fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
+        let key = (self.key)(&input);
+        if let Some(value) = self.cache.get(&key).await {
+            self.lookup_done(ctx, Lookup::Hit);
+            cache_event!(self, ctx, KeyHash::of(&key), "cache_hit");
+            return Ok(value);
+        }
+        let key_hash = KeyHash::of(&key);
+        // moka runs the init future of one caller per key and makes the
+        // others wait for it; `ran` tells this caller which one it was. The
+        // owner keeps its original error; waiters get a replica.
+        let mut ran = false;
+        let mut original_error = None;
+        let init = async {
+            ran = true;
+            cache_event!(self, ctx, key_hash, "cache_miss");
+            self.inner
+                .call_at(input, ctx, Position::Inner)
+                .await
+                .map_err(|error| {
+                    let replica = error.replicate();
+                    original_error = Some(error);
+                    replica
+                })
+        };
+        let outcome = self.cache.entry(key).or_try_insert_with(init).await;
+        self.lookup_done(ctx, if ran { Lookup::Miss } else { Lookup::Coalesced });
+        match outcome {
+            Ok(entry) => {
+                if entry.is_fresh() {
+                    cache_event!(self, ctx, key_hash, "cache_store");
+                    self.telemetry.set_entries(self.cache.entry_count());
+                }
+                Ok(entry.into_value())
+            }
+            Err(shared) => Err(original_error.unwrap_or_else(|| shared.replicate())),
+        }
+    }
+}
+
+crate::impl_operators!(impl [P, K, F,] for Cached<P, K, F> where [P: Primitive]);

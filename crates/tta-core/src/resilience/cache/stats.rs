@@ -1,0 +1,127 @@
+//! The cache's counters: kept as atomics for [`CacheStats`] and exported
+//! as the catalog's `tta_cache_*` metrics.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use metrics::Label;
+use moka::notification::RemovalCause;
+
+use crate::catalog;
+use crate::instrument::{CounterFamily, OwnCounter, OwnGauge};
+
+/// A snapshot of a cache's counters since it was built.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CacheStats {
+    /// Lookups answered from the cache.
+    pub hits: u64,
+    /// Lookups that ran the inner primitive.
+    pub misses: u64,
+    /// Lookups that waited for another caller's run of the inner primitive.
+    pub coalesced: u64,
+    /// Every lookup: `hits + misses + coalesced`.
+    pub lookups: u64,
+    /// `hits / lookups`, or 0 before the first lookup.
+    pub hit_rate: f64,
+    /// Entries held, as last counted by the cache (eventually consistent).
+    pub entries: u64,
+    /// Entries removed by expiry, capacity or invalidation.
+    pub evictions: u64,
+}
+
+/// The `cause` label values of `tta_cache_evictions_total`, in the order of
+/// [`cause_index`].
+const CAUSES: [&str; 4] = ["expired", "size", "explicit", "replaced"];
+
+fn cause_index(cause: RemovalCause) -> usize {
+    match cause {
+        RemovalCause::Expired => 0,
+        RemovalCause::Size => 1,
+        RemovalCause::Explicit => 2,
+        RemovalCause::Replaced => 3,
+    }
+}
+
+/// What a lookup turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Lookup {
+    Hit,
+    Miss,
+    Coalesced,
+}
+
+pub(super) struct Telemetry {
+    name: String,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    coalesced: AtomicU64,
+    evictions: AtomicU64,
+    hit_counter: OwnCounter,
+    miss_counter: OwnCounter,
+    coalesced_counter: OwnCounter,
+    lookup_counter: OwnCounter,
+    hit_rate: OwnGauge,
+    entries: OwnGauge,
+    eviction_counters: CounterFamily,
+}
+
+impl Telemetry {
+    pub(super) fn new(name: String) -> Self {
+        let causes = CAUSES.map(|cause| vec![Label::from_static_parts("cause", cause)]);
+        Self {
+            name,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            coalesced: AtomicU64::new(0),
+            evictions: AtomicU64::new(0),
+            hit_counter: OwnCounter::new(catalog::CACHE_HITS_TOTAL),
+            miss_counter: OwnCounter::new(catalog::CACHE_MISSES_TOTAL),
+            coalesced_counter: OwnCounter::new(catalog::CACHE_COALESCED_TOTAL),
+            lookup_counter: OwnCounter::new(catalog::CACHE_TOTAL),
+            hit_rate: OwnGauge::new(catalog::CACHE_HIT_RATE),
+            entries: OwnGauge::new(catalog::CACHE_ENTRIES),
+            eviction_counters: CounterFamily::new(catalog::CACHE_EVICTIONS_TOTAL, causes),
+        }
+    }
+
+    pub(super) fn record(&self, lookup: Lookup) {
+        let (tally, counter) = match lookup {
+            Lookup::Hit => (&self.hits, &self.hit_counter),
+            Lookup::Miss => (&self.misses, &self.miss_counter),
+            Lookup::Coalesced => (&self.coalesced, &self.coalesced_counter),
+        };
+        tally.fetch_add(1, Ordering::Relaxed);
+        counter.increment(&self.name);
+        self.lookup_counter.increment(&self.name);
+        self.hit_rate.set(&self.name, self.snapshot(0).hit_rate);
+    }
+
+    pub(super) fn evicted(&self, cause: RemovalCause) {
+        self.evictions.fetch_add(1, Ordering::Relaxed);
+        self.eviction_counters
+            .increment(&self.name, cause_index(cause));
+    }
+
+    pub(super) fn set_entries(&self, entries: u64) {
+        self.entries.set(&self.name, entries as f64);
+    }
+
+    pub(super) fn snapshot(&self, entries: u64) -> CacheStats {
+        let hits = self.hits.load(Ordering::Relaxed);
+        let misses = self.misses.load(Ordering::Relaxed);
+        let coalesced = self.coalesced.load(Ordering::Relaxed);
+        let lookups = hits + misses + coalesced;
+        CacheStats {
+            hits,
+            misses,
+            coalesced,
+            lookups,
+            hit_rate: if lookups == 0 {
+                0.0
+            } else {
+                hits as f64 / lookups as f64
+            },
+            entries,
+            evictions: self.evictions.load(Ordering::Relaxed),
+        }
+    }
+}
