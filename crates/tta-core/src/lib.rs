@@ -51,6 +51,7 @@ pub mod instrument;
 pub mod labels;
 mod primitive;
 pub mod resilience;
+pub mod testing;
 
 pub use compose::{
     BoxPrimitive, Conditional, FromFn, Named, Parallel, Router, RouterBuilder, Sequential, Settled,
