@@ -1,6 +1,8 @@
 //! The moka-backed cache: coalesced misses, errors never cached, values
 //! such as `None` cached, expiry, eviction, and exact counters.
 
+#![allow(clippy::unwrap_used)] // configuration helpers outside #[test] fns panic on purpose
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

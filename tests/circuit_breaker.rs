@@ -2,6 +2,8 @@
 //! inner primitive, recovery on the paused clock, the probe limit, the
 //! handle, the predicate and the metrics.
 
+#![allow(clippy::unwrap_used)] // configuration helpers outside #[test] fns panic on purpose
+
 use std::time::Duration;
 
 use futures_util::future::join_all;

@@ -1,6 +1,8 @@
 //! Bulkhead and rate limit: the queue, rejection, waiting versus rejecting,
 //! the deadline, and what a dropped call gives back.
 
+#![allow(clippy::unwrap_used)] // configuration helpers outside #[test] fns panic on purpose
+
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll};
@@ -115,7 +117,10 @@ async fn waiting_mode_spaces_calls_at_the_rate_after_the_burst() {
         limited.run(x).await.unwrap();
         finished.push(start.elapsed());
     }
-    assert_eq!(finished, [0 * MS, 0 * MS, 100 * MS, 200 * MS, 300 * MS]);
+    assert_eq!(
+        finished,
+        [Duration::ZERO, Duration::ZERO, 100 * MS, 200 * MS, 300 * MS]
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,6 +1,8 @@
 //! Retry: exact backoff on tokio's paused clock, the predicate, the limits,
 //! and the attempt metrics, spans and events.
 
+#![allow(clippy::unwrap_used)] // configuration helpers outside #[test] fns panic on purpose
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -53,7 +55,7 @@ async fn exponential_backoff_without_jitter_waits_exactly() {
 
     assert_eq!(
         *calls.lock().unwrap(),
-        [0 * MS, 100 * MS, 300 * MS, 700 * MS]
+        [Duration::ZERO, 100 * MS, 300 * MS, 700 * MS]
     );
     let Error::RetriesExhausted { attempts, last } = error else {
         panic!("expected RetriesExhausted, got {error:?}")
@@ -122,7 +124,7 @@ async fn no_attempt_starts_that_would_end_past_the_deadline() {
     let error = retry.call((), &ctx).await.unwrap_err();
 
     // Attempts at 0, 100 and 200 ms; the next would start at 300 ms.
-    assert_eq!(*calls.lock().unwrap(), [0 * MS, 100 * MS, 200 * MS]);
+    assert_eq!(*calls.lock().unwrap(), [Duration::ZERO, 100 * MS, 200 * MS]);
     assert!(
         matches!(error, Error::RetriesExhausted { attempts: 3, .. }),
         "{error:?}"
@@ -141,7 +143,7 @@ async fn max_elapsed_bounds_the_whole_retry() {
         .unwrap();
     flaky.retry(limited).run(()).await.unwrap_err();
     // 0, 100, 300; the next would start at 600 ms.
-    assert_eq!(*calls.lock().unwrap(), [0 * MS, 100 * MS, 300 * MS]);
+    assert_eq!(*calls.lock().unwrap(), [Duration::ZERO, 100 * MS, 300 * MS]);
 }
 
 #[tokio::test(start_paused = true)]

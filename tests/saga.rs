@@ -1,6 +1,8 @@
 //! Saga: compensations run newest first, failing compensations are kept,
 //! and a successful saga compensates nothing.
 
+#![allow(clippy::unwrap_used)] // journal helpers outside #[test] fns panic on purpose
+
 use std::sync::{Arc, Mutex};
 
 use tta::prelude::*;
