@@ -53,4 +53,7 @@ mod documentation_examples {
 
     #[doc = include_str!("../../../docs/guide.md")]
     struct Guide;
+
+    #[doc = include_str!("../../../docs/primitives.md")]
+    struct Primitives;
 }
