@@ -54,24 +54,29 @@ fn undo(
     })
 }
 
+/// Flight, hotel and car, each undone by its own compensation.
+fn trip(journal: &Journal, car_fails: bool, cancel_hotel_fails: bool) -> Saga<Vec<String>> {
+    Saga::builder("s_trip")
+        .step(
+            book("flight", journal, false),
+            undo("cancel_flight", journal, false),
+        )
+        .step(
+            book("hotel", journal, false),
+            undo("cancel_hotel", journal, cancel_hotel_fails),
+        )
+        .step(
+            book("car", journal, car_fails),
+            undo("cancel_car", journal, false),
+        )
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn compensations_run_in_reverse_order_with_their_own_step_values() {
     let journal = Journal::default();
-    let saga = Saga::builder("s_trip")
-        .step(
-            book("flight", &journal, false),
-            undo("cancel_flight", &journal, false),
-        )
-        .step(
-            book("hotel", &journal, false),
-            undo("cancel_hotel", &journal, false),
-        )
-        .step(
-            book("car", &journal, true),
-            undo("cancel_car", &journal, false),
-        )
-        .build()
-        .unwrap();
+    let saga = trip(&journal, true, false);
 
     let error = saga.run(Vec::new()).await.unwrap_err();
 
@@ -99,21 +104,7 @@ async fn compensations_run_in_reverse_order_with_their_own_step_values() {
 async fn a_failing_compensation_is_kept_and_the_others_still_run() {
     let (_guard, captured) = capture();
     let journal = Journal::default();
-    let saga = Saga::builder("s_partial")
-        .step(
-            book("flight", &journal, false),
-            undo("cancel_flight", &journal, false),
-        )
-        .step(
-            book("hotel", &journal, false),
-            undo("cancel_hotel", &journal, true),
-        )
-        .step(
-            book("car", &journal, true),
-            undo("cancel_car", &journal, false),
-        )
-        .build()
-        .unwrap();
+    let saga = trip(&journal, true, true);
 
     let Err(Error::Compensated {
         compensation_errors,
@@ -143,19 +134,15 @@ async fn a_failing_compensation_is_kept_and_the_others_still_run() {
 #[tokio::test]
 async fn a_successful_saga_compensates_nothing() {
     let journal = Journal::default();
-    let saga = Saga::builder("s_ok")
-        .step(
-            book("flight", &journal, false),
-            undo("cancel_flight", &journal, false),
-        )
-        .step(
-            book("hotel", &journal, false),
-            undo("cancel_hotel", &journal, false),
-        )
-        .build()
-        .unwrap();
-    assert_eq!(saga.run(Vec::new()).await.unwrap(), ["flight", "hotel"]);
-    assert_eq!(*journal.lock().unwrap(), ["do flight", "do hotel"]);
+    let saga = trip(&journal, false, false);
+    assert_eq!(
+        saga.run(Vec::new()).await.unwrap(),
+        ["flight", "hotel", "car"]
+    );
+    assert_eq!(
+        *journal.lock().unwrap(),
+        ["do flight", "do hotel", "do car"]
+    );
 }
 
 #[test]
