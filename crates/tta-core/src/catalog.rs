@@ -80,6 +80,15 @@ pub struct MetricDef {
 const NAME_TYPE: &[&str] = &["primitive_name", "primitive_type"];
 const NAME: &[&str] = &["primitive_name"];
 
+/// Histogram bucket bounds, in seconds, for every `_seconds` histogram:
+/// 0.5 ms to 300 s, because one LLM call can take minutes. Exporters must
+/// use them: without buckets, metrics-exporter-prometheus renders
+/// summaries, and `histogram_quantile` finds nothing.
+pub const DURATION_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    60.0, 120.0, 300.0,
+];
+
 /// The whole catalog, in the order of `docs/metrics.md`.
 pub const ALL: &[MetricDef] = &[
     def(

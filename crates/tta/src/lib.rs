@@ -28,6 +28,18 @@
 
 pub use tta_core::*;
 
+/// Telemetry in one call: Prometheus on `localhost:9464`, logs, OTLP
+/// traces and Pushgateway. See [`telemetry::init`].
+///
+/// ```no_run
+/// # fn main() -> Result<(), tta::telemetry::TelemetryError> {
+/// let _telemetry = tta::telemetry::init()?;
+/// # Ok(())
+/// # }
+/// ```
+#[cfg(feature = "telemetry")]
+pub use tta_exporter as telemetry;
+
 #[doc = include_str!("primitive_attribute.md")]
 pub use tta_macros::primitive;
 

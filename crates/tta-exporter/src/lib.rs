@@ -1,0 +1,369 @@
+//! TTA.dev telemetry in one call: Prometheus metrics on `localhost:9464`,
+//! structured logs, OTLP traces, and Pushgateway for batch jobs.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), tta_exporter::TelemetryError> {
+//! let _telemetry = tta_exporter::init()?;
+//! // ... run workflows: http://localhost:9464/metrics shows them ...
+//! // Dropping the guard flushes spans, pushes a last time and closes the endpoint.
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What `init()` installs, each part configurable through the standard
+//! environment variables or the [`TelemetryBuilder`]:
+//!
+//! - **Metrics**: the metrics-exporter-prometheus recorder with the
+//!   catalog's histogram buckets (0.5 ms to 300 s, rendered as `_bucket`
+//!   series), served over HTTP on `OTEL_EXPORTER_PROMETHEUS_HOST`:`OTEL_EXPORTER_PROMETHEUS_PORT`
+//!   (default `localhost:9464`), plus process metrics
+//!   (`process_cpu_seconds_total`, `process_resident_memory_bytes`, ...)
+//!   and `tta_build_info`.
+//! - **Logs**: a `tracing` subscriber filtered by `RUST_LOG` (default
+//!   `info`), pretty on a terminal or JSON with `TTA_LOG_FORMAT=json`.
+//! - **Traces**: with `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans go to an
+//!   OTLP collector over gRPC or `http/protobuf`
+//!   (`OTEL_EXPORTER_OTLP_PROTOCOL`), with `OTEL_SERVICE_NAME` and
+//!   `OTEL_TRACES_SAMPLER` honoured. Spans the exporter fails to deliver are
+//!   counted in `tta_spans_dropped_total`.
+//! - **Push**: with `TTA_PUSHGATEWAY_URL` (and `TTA_PUSHGATEWAY_JOB`), the
+//!   metrics are pushed every 10 s and at shutdown.
+//!
+//! Telemetry runs on a thread of its own, so `init()` works from a plain
+//! `main` as well as inside any tokio runtime. Install it before the first
+//! workflow runs: metric handles registered earlier stay with the no-op
+//! recorder.
+
+mod background;
+mod error;
+mod logs;
+mod otlp;
+mod prometheus;
+mod push;
+mod settings;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing::Subscriber;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+
+pub use error::TelemetryError;
+pub use settings::{DEFAULT_METRICS_PORT, DEFAULT_PUSH_INTERVAL, LogFormat, OtlpProtocol};
+
+use background::Background;
+use push::Pusher;
+use settings::{Push, Settings};
+
+/// Set once telemetry is installed: a process has one recorder.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// Installs telemetry as the environment describes; see the [crate docs](crate).
+///
+/// Same as `builder().install()`.
+pub fn init() -> Result<Telemetry, TelemetryError> {
+    builder().install()
+}
+
+/// Starts from the environment; builder methods override it.
+pub fn builder() -> TelemetryBuilder {
+    TelemetryBuilder {
+        settings: Settings::from_env(|name| std::env::var(name).ok()),
+    }
+}
+
+/// Configures telemetry. Each method overrides the matching environment
+/// variable; an invalid variable is reported by [`install`](Self::install).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use tta_exporter::{LogFormat, OtlpProtocol};
+///
+/// # fn main() -> Result<(), tta_exporter::TelemetryError> {
+/// let _telemetry = tta_exporter::builder()
+///     .metrics_address("0.0.0.0:9464".parse().unwrap())
+///     .log_format(LogFormat::Json)
+///     .log_filter("info,tta=debug")
+///     .otlp("http://localhost:4317", OtlpProtocol::Grpc)
+///     .service_name("summarizer")
+///     .push_gateway("http://localhost:9091", "nightly_batch", Duration::from_secs(15))
+///     .install()?;
+/// # Ok(())
+/// # }
+/// ```
+#[must_use = "call `install()` to install telemetry"]
+pub struct TelemetryBuilder {
+    settings: Result<Settings, TelemetryError>,
+}
+
+impl TelemetryBuilder {
+    fn with(mut self, change: impl FnOnce(&mut Settings)) -> Self {
+        if let Ok(settings) = &mut self.settings {
+            change(settings);
+        }
+        self
+    }
+
+    /// Where `/metrics` is served; `localhost:9464` by default.
+    pub fn metrics_address(self, address: SocketAddr) -> Self {
+        self.with(|settings| settings.metrics_address = Some(address))
+    }
+
+    /// Records metrics without serving them, for push-only batch jobs or
+    /// tests that read [`Telemetry::render`].
+    pub fn without_metrics_endpoint(self) -> Self {
+        self.with(|settings| settings.metrics_address = None)
+    }
+
+    /// Pretty, JSON or no log output.
+    pub fn log_format(self, format: LogFormat) -> Self {
+        self.with(|settings| settings.log_format = format)
+    }
+
+    /// A `RUST_LOG`-style filter such as `info,tta=debug`.
+    pub fn log_filter(self, filter: impl Into<String>) -> Self {
+        self.with(|settings| settings.log_filter = filter.into())
+    }
+
+    /// Exports spans to the OTLP collector at `endpoint`, such as
+    /// `http://localhost:4317` for gRPC or `http://localhost:4318` for HTTP.
+    pub fn otlp(self, endpoint: impl Into<String>, protocol: OtlpProtocol) -> Self {
+        self.with(|settings| {
+            settings.otlp_endpoint = Some(endpoint.into());
+            settings.otlp_protocol = protocol;
+        })
+    }
+
+    /// The resource's `service.name`; `OTEL_SERVICE_NAME` otherwise.
+    pub fn service_name(self, name: impl Into<String>) -> Self {
+        self.with(|settings| settings.service_name = Some(name.into()))
+    }
+
+    /// Pushes the metrics to the Pushgateway at `url` under `job`, every
+    /// `interval` and once more at shutdown.
+    pub fn push_gateway(
+        self,
+        url: impl Into<String>,
+        job: impl Into<String>,
+        interval: Duration,
+    ) -> Self {
+        self.with(|settings| {
+            settings.push = Some(Push {
+                url: url.into(),
+                job: job.into(),
+                interval,
+            });
+        })
+    }
+
+    fn validated(self) -> Result<Settings, TelemetryError> {
+        let settings = self.settings?;
+        let setting = |setting, reason: String| TelemetryError::InvalidSetting { setting, reason };
+        logs::validate_filter(&settings.log_filter)
+            .map_err(|reason| setting("log_filter", reason))?;
+        if let Some(endpoint) = &settings.otlp_endpoint {
+            settings::validate_url(endpoint).map_err(|reason| setting("otlp", reason))?;
+        }
+        if let Some(push) = &settings.push {
+            settings::validate_url(&push.url).map_err(|reason| setting("push_gateway", reason))?;
+            settings::validate_job(&push.job).map_err(|reason| setting("push_gateway", reason))?;
+            if push.interval.is_zero() {
+                return Err(setting(
+                    "push_gateway",
+                    "the interval must be greater than zero".to_owned(),
+                ));
+            }
+        }
+        Ok(settings)
+    }
+
+    /// Installs the metrics recorder and a global `tracing` subscriber.
+    ///
+    /// Fails with [`TelemetryError::AlreadyInstalled`] when called twice or
+    /// when another global subscriber exists; use [`layers`](Self::layers)
+    /// to add ours to your own subscriber instead.
+    pub fn install(self) -> Result<Telemetry, TelemetryError> {
+        if tracing::dispatcher::has_been_set() {
+            return Err(TelemetryError::AlreadyInstalled {
+                what: "a global tracing subscriber",
+                hint: "add TTA's layers to it with `builder().layers()` instead",
+            });
+        }
+        let (layer, telemetry) = self.layers::<tracing_subscriber::Registry>()?;
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::set_global_default(subscriber).map_err(|_| {
+            TelemetryError::AlreadyInstalled {
+                what: "a global tracing subscriber",
+                hint: "add TTA's layers to it with `builder().layers()` instead",
+            }
+        })?;
+        Ok(telemetry)
+    }
+
+    /// Installs the metrics recorder and returns the log and OTLP layers,
+    /// filtered as configured, for a subscriber you build yourself.
+    ///
+    /// ```no_run
+    /// use tracing_subscriber::layer::SubscriberExt;
+    /// use tracing_subscriber::util::SubscriberInitExt;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let (tta_layers, _telemetry) = tta_exporter::builder().layers()?;
+    /// tracing_subscriber::registry().with(tta_layers).try_init()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn layers<S>(self) -> Result<(Box<dyn Layer<S> + Send + Sync>, Telemetry), TelemetryError>
+    where
+        S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+    {
+        let settings = self.validated()?;
+        if INSTALLED.swap(true, Ordering::SeqCst) {
+            return Err(TelemetryError::AlreadyInstalled {
+                what: "TTA telemetry",
+                hint: "call `init()` once and keep its guard for the life of the process",
+            });
+        }
+        let installed = Telemetry::start(&settings);
+        if installed.is_err() {
+            INSTALLED.store(false, Ordering::SeqCst);
+        }
+        let (telemetry, tracer_provider) = installed?;
+        let filter = logs::filter(&settings.log_filter).map_err(|reason| {
+            TelemetryError::InvalidSetting {
+                setting: "log_filter",
+                reason,
+            }
+        })?;
+        let otel = tracer_provider
+            .as_ref()
+            .map(|provider| tracing_opentelemetry::layer().with_tracer(otlp::tracer(provider)));
+        let layer = Layer::and_then(logs::output(settings.log_format), otel)
+            .with_filter(filter)
+            .boxed();
+        Ok((layer, telemetry))
+    }
+}
+
+/// Installed telemetry. Keep it for the life of the process: dropping it,
+/// or calling [`shutdown`](Self::shutdown), flushes the spans, pushes to
+/// the Pushgateway one last time and closes the metrics endpoint.
+#[must_use = "dropping the guard shuts telemetry down"]
+pub struct Telemetry {
+    background: Background,
+    prometheus: PrometheusHandle,
+    tracer_provider: Option<SdkTracerProvider>,
+    pusher: Option<Pusher>,
+    metrics_address: Option<SocketAddr>,
+    shut_down: bool,
+}
+
+impl Telemetry {
+    fn start(settings: &Settings) -> Result<(Self, Option<SdkTracerProvider>), TelemetryError> {
+        let background = Background::start()?;
+        let prometheus = prometheus::install(&background, settings.metrics_address)?;
+        let tracer_provider = settings
+            .otlp_endpoint
+            .as_deref()
+            .map(|endpoint| {
+                otlp::provider(
+                    &background,
+                    endpoint,
+                    settings.otlp_protocol,
+                    settings.service_name.as_deref(),
+                )
+            })
+            .transpose()?;
+        let pusher = match &settings.push {
+            Some(push) => {
+                let pusher = Pusher::new(push, prometheus.clone()).map_err(|error| {
+                    TelemetryError::InvalidSetting {
+                        setting: "push_gateway",
+                        reason: error.to_string(),
+                    }
+                })?;
+                pusher.spawn(&background, push.interval);
+                Some(pusher)
+            }
+            None => None,
+        };
+        let telemetry = Self {
+            background,
+            prometheus,
+            tracer_provider: tracer_provider.clone(),
+            pusher,
+            metrics_address: settings.metrics_address,
+            shut_down: false,
+        };
+        Ok((telemetry, tracer_provider))
+    }
+
+    /// The address `/metrics` is served on, if it is served.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_address
+    }
+
+    /// The metrics in Prometheus text format, exactly as `/metrics` serves them.
+    pub fn render(&self) -> String {
+        self.prometheus.render()
+    }
+
+    /// Pushes to the Pushgateway now, if one is configured.
+    pub fn push(&self) -> Result<(), TelemetryError> {
+        match &self.pusher {
+            Some(pusher) => pusher.push_last(&self.background).map_err(|reason| {
+                TelemetryError::InvalidSetting {
+                    setting: "push_gateway",
+                    reason: format!("push to {} failed: {reason}", pusher.url()),
+                }
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Flushes spans, pushes a last time and closes the endpoint, reporting
+    /// what could not be done. Dropping the guard does the same and logs
+    /// the failures instead.
+    pub fn shutdown(mut self) -> Result<(), TelemetryError> {
+        self.stop()
+    }
+
+    fn stop(&mut self) -> Result<(), TelemetryError> {
+        if std::mem::replace(&mut self.shut_down, true) {
+            return Ok(());
+        }
+        let flushed = match &self.tracer_provider {
+            Some(provider) => provider
+                .force_flush()
+                .and_then(|()| provider.shutdown())
+                .map_err(|error| TelemetryError::Flush(error.to_string())),
+            None => Ok(()),
+        };
+        let pushed = self.push();
+        self.background.stop();
+        flushed.and(pushed)
+    }
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Err(error) = self.stop() {
+            tracing::warn!(%error, "telemetry_shutdown_incomplete");
+        }
+    }
+}
+
+impl std::fmt::Debug for Telemetry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Telemetry")
+            .field("metrics_address", &self.metrics_address)
+            .field("otlp", &self.tracer_provider.is_some())
+            .field("push", &self.pusher.as_ref().map(Pusher::url))
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,149 @@
+//! OTLP span export: the tracer provider and its exporter, which counts the
+//! spans it fails to deliver in `tta_spans_dropped_total`.
+
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
+use tta_core::catalog;
+
+use crate::TelemetryError;
+use crate::background::Background;
+use crate::settings::OtlpProtocol;
+
+/// Wraps the OTLP exporter: a failed export loses its batch, so the batch
+/// is counted, and the first failure is logged at WARN (later ones at
+/// DEBUG, so an unreachable collector does not flood the logs).
+struct Counted<E> {
+    inner: E,
+    endpoint: String,
+    warned: AtomicBool,
+}
+
+impl<E> fmt::Debug for Counted<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Counted")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: SpanExporter> SpanExporter for Counted<E> {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let spans = batch.len() as u64;
+        let result = self.inner.export(batch).await;
+        if let Err(error) = &result {
+            metrics::counter!(catalog::SPANS_DROPPED_TOTAL).increment(spans);
+            if self.warned.swap(true, Ordering::Relaxed) {
+                tracing::debug!(endpoint = %self.endpoint, spans, %error, "otlp_export_failed");
+            } else {
+                tracing::warn!(
+                    endpoint = %self.endpoint,
+                    spans,
+                    %error,
+                    "otlp_export_failed: spans are dropped and counted in tta_spans_dropped_total until the collector is reachable"
+                );
+            }
+        }
+        result
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
+
+/// The HTTP exporter posts to `/v1/traces` under the collector's address.
+fn http_traces_url(endpoint: &str) -> String {
+    let base = endpoint.trim_end_matches('/');
+    if base.ends_with("/v1/traces") {
+        base.to_owned()
+    } else {
+        format!("{base}/v1/traces")
+    }
+}
+
+/// Builds the provider. Nothing connects yet: an unreachable collector
+/// shows up as failed exports later, never as an error here.
+pub(crate) fn provider(
+    background: &Background,
+    endpoint: &str,
+    protocol: OtlpProtocol,
+    service_name: Option<&str>,
+) -> Result<SdkTracerProvider, TelemetryError> {
+    let failed = |error: &dyn fmt::Display| TelemetryError::Otlp {
+        endpoint: endpoint.to_owned(),
+        reason: error.to_string(),
+    };
+    let exporter = match protocol {
+        OtlpProtocol::Grpc => {
+            // tonic's channel spawns its connection task on the current
+            // runtime: the telemetry thread's, which outlives every export.
+            let _runtime = background.handle().enter();
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(endpoint)
+                .build()
+                .map_err(|error| failed(&error))?
+        }
+        OtlpProtocol::HttpProtobuf => {
+            // The blocking HTTP client must be built, used and dropped
+            // outside any async runtime, so it is built on a plain thread.
+            let url = http_traces_url(endpoint);
+            std::thread::spawn(move || {
+                opentelemetry_otlp::SpanExporter::builder()
+                    .with_http()
+                    .with_endpoint(url)
+                    .build()
+            })
+            .join()
+            .map_err(|_| failed(&"the exporter panicked while being built"))?
+            .map_err(|error| failed(&error))?
+        }
+    };
+    let counted = Counted {
+        inner: exporter,
+        endpoint: endpoint.to_owned(),
+        warned: AtomicBool::new(false),
+    };
+    let mut resource = Resource::builder();
+    if let Some(name) = service_name {
+        resource = resource.with_service_name(name.to_owned());
+    }
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(counted)
+        .with_resource(resource.build())
+        .build())
+}
+
+pub(crate) fn tracer(provider: &SdkTracerProvider) -> SdkTracer {
+    provider.tracer("tta")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_endpoints_get_the_traces_path_once() {
+        assert_eq!(http_traces_url("http://c:4318"), "http://c:4318/v1/traces");
+        assert_eq!(http_traces_url("http://c:4318/"), "http://c:4318/v1/traces");
+        assert_eq!(
+            http_traces_url("http://c:4318/v1/traces"),
+            "http://c:4318/v1/traces"
+        );
+    }
+}
