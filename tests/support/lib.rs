@@ -1,12 +1,16 @@
 //! Test support shared by the integration tests and examples of TTA.dev.
 //!
 //! - [`metrics`]: one process-wide debugging recorder, read as exact values.
+//! - [`http`]: a raw HTTP client for scraping and abusing endpoints.
+//! - [`tools`]: `promtool` and the Pushgateway, found on the `PATH`.
 //! - [`spans`]: a subscriber that captures spans, their parents and fields,
 //!   and log events, for the current thread.
 
 // Test code: a failed lock or a missing value is a test failure, so panicking is right.
 #![allow(missing_docs, unreachable_pub, clippy::unwrap_used)]
 
+pub mod http;
 pub mod metrics;
 pub mod primitives;
 pub mod spans;
+pub mod tools;

@@ -50,6 +50,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Subscriber;
 use tracing_subscriber::Layer;
+use tracing_subscriber::filter::{FilterExt, LevelFilter, filter_fn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 
@@ -205,8 +206,8 @@ impl TelemetryBuilder {
         Ok(telemetry)
     }
 
-    /// Installs the metrics recorder and returns the log and OTLP layers,
-    /// filtered as configured, for a subscriber you build yourself.
+    /// Installs the metrics recorder and returns the log layer (filtered by
+    /// the log filter) and the OTLP layer (every span at INFO and above), for a subscriber you build yourself.
     ///
     /// ```no_run
     /// use tracing_subscriber::layer::SubscriberExt;
@@ -240,12 +241,16 @@ impl TelemetryBuilder {
                 reason,
             }
         })?;
-        let otel = tracer_provider
-            .as_ref()
-            .map(|provider| tracing_opentelemetry::layer().with_tracer(otlp::tracer(provider)));
-        let layer = Layer::and_then(logs::output(settings.log_format), otel)
-            .with_filter(filter)
-            .boxed();
+        // The log filter (`RUST_LOG`) governs log output only: traces keep
+        // every span at INFO and above even when logs are quiet, and carry
+        // no log events, which would duplicate the logs.
+        let otel = tracer_provider.as_ref().map(|provider| {
+            tracing_opentelemetry::layer()
+                .with_tracer(otlp::tracer(provider))
+                .with_filter(LevelFilter::INFO.and(filter_fn(|metadata| metadata.is_span())))
+        });
+        let logs = logs::output(settings.log_format).map(|output| output.with_filter(filter));
+        let layer = Layer::and_then(logs, otel).boxed();
         Ok((layer, telemetry))
     }
 }
