@@ -228,7 +228,11 @@ fn scrape_is_exact(address: SocketAddr, telemetry: &Telemetry) -> String {
         !body.contains("quantile="),
         "histograms are rendered as buckets, not summaries"
     );
-    assert!(telemetry.render().contains("tta_workflow_duration_seconds_bucket{"));
+    assert!(
+        telemetry
+            .render()
+            .contains("tta_workflow_duration_seconds_bucket{")
+    );
     body
 }
 

@@ -11,6 +11,7 @@
 
 pub mod http;
 pub mod metrics;
+pub mod otlp_http;
 pub mod primitives;
 pub mod spans;
 pub mod tools;

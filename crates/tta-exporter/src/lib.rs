@@ -331,6 +331,17 @@ impl Telemetry {
         }
     }
 
+    /// Exports the spans batched so far and waits for the collector's
+    /// answer; for short-lived processes such as serverless handlers.
+    pub fn flush(&self) -> Result<(), TelemetryError> {
+        match &self.tracer_provider {
+            Some(provider) => provider
+                .force_flush()
+                .map_err(|error| TelemetryError::Flush(error.to_string())),
+            None => Ok(()),
+        }
+    }
+
     /// Flushes spans, pushes a last time and closes the endpoint, reporting
     /// what could not be done. Dropping the guard does the same and logs
     /// the failures instead.
