@@ -1,0 +1,177 @@
+//! A simulated model provider and the agent pipeline built on it, with no
+//! network: shared by the `llm_pipeline` example and the live demo.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tta::prelude::*;
+use tta::resilience::{CacheStats, CircuitBreakerHandle};
+use tta::testing::{FaultConfig, Faulty};
+
+/// A model behind a provider's API: slow, sometimes rate-limited or down,
+/// and now and then hung. Reproducible per seed.
+pub(crate) fn model(
+    name: &'static str,
+    latency: std::ops::RangeInclusive<Duration>,
+    error_rate: f64,
+    hang_rate: f64,
+    seed: u64,
+    outage: Arc<AtomicBool>,
+) -> impl Primitive<Input = String, Output = String> {
+    let answer = from_fn(name, move |prompt: String, _ctx| {
+        let down = outage.load(Ordering::Relaxed);
+        async move {
+            if down {
+                return Err(Error::transient("503 Service Unavailable"));
+            }
+            Ok(format!(
+                "[{name}] {}",
+                prompt.chars().rev().collect::<String>()
+            ))
+        }
+    })
+    .with_kind(Kind::new("llm"));
+    let faults = FaultConfig::builder()
+        .latency(latency)
+        .error_rate(error_rate)
+        .hang_rate(hang_rate)
+        .seed(seed)
+        .build()
+        .expect("the simulated provider's fault rates are valid");
+    Faulty::new(answer, faults)
+}
+
+/// A call to one provider made robust: a timeout per attempt, retries with
+/// exponential backoff and jitter, and a circuit breaker around it all.
+pub(crate) fn robust(
+    provider: impl Primitive<Input = String, Output = String>,
+) -> (
+    impl Primitive<Input = String, Output = String>,
+    CircuitBreakerHandle,
+) {
+    let retry = RetryPolicy::builder()
+        .max_attempts(3)
+        .backoff(Backoff::exponential(Duration::from_millis(50)).cap(Duration::from_millis(400)))
+        .jitter(Jitter::Full)
+        .build()
+        .expect("valid retry policy");
+    let breaker = CircuitBreakerConfig::builder()
+        .trip_on(TripOn::FailureRatio {
+            ratio: 0.5,
+            window: 10,
+            min_calls: 4,
+        })
+        .open_for(Duration::from_secs(3))
+        .half_open_probes(2)
+        .build()
+        .expect("valid breaker");
+    let guarded = provider
+        .timeout(Duration::from_millis(800))
+        .retry(retry)
+        .circuit_breaker(breaker);
+    let handle = guarded.handle();
+    (guarded, handle)
+}
+
+/// What the pipeline exposes for a summary.
+pub(crate) struct Handles {
+    pub(crate) breakers: Vec<CircuitBreakerHandle>,
+    pub(crate) outage: Arc<AtomicBool>,
+}
+
+/// The pipeline: answers come from a cache keyed by the normalised prompt;
+/// a miss is routed by length to a cheap or a quality model, each robust,
+/// each falling back to a second provider.
+pub(crate) fn pipeline(
+    seed: u64,
+) -> (
+    impl Primitive<Input = String, Output = String>,
+    Handles,
+    impl Fn() -> CacheStats,
+) {
+    let outage = Arc::new(AtomicBool::new(false));
+    let ms = Duration::from_millis;
+    let (cheap, cheap_breaker) = robust(model(
+        "cheap_model",
+        ms(20)..=ms(120),
+        0.15,
+        0.02,
+        seed,
+        outage.clone(),
+    ));
+    let (quality, quality_breaker) = robust(model(
+        "quality_model",
+        ms(80)..=ms(400),
+        0.10,
+        0.02,
+        seed + 1,
+        outage.clone(),
+    ));
+    let backup = || {
+        model(
+            "backup_model",
+            ms(150)..=ms(300),
+            0.02,
+            0.0,
+            seed + 2,
+            Arc::new(AtomicBool::new(false)),
+        )
+    };
+    let router = Router::builder("model_router", |prompt: &String, _ctx: &WorkflowContext| {
+        if prompt.len() < 40 { "short" } else { "long" }
+    })
+    .route("short", cheap.fallback(backup()))
+    .route("long", quality.fallback(backup()))
+    .build()
+    .expect("two routes");
+    let config = CacheConfig::builder()
+        .max_capacity(64)
+        .time_to_live(Duration::from_secs(60))
+        .build()
+        .expect("valid cache");
+    let cached = router.cached_by(config, |prompt: &String| prompt.trim().to_lowercase());
+    let cached = Arc::new(cached);
+    let stats_source = Arc::clone(&cached);
+    let stats = move || stats_source.stats();
+    let handles = Handles {
+        breakers: vec![cheap_breaker, quality_breaker],
+        outage,
+    };
+    (
+        SharedPrimitive(cached).named("llm_pipeline"),
+        handles,
+        stats,
+    )
+}
+
+/// A primitive shared through an `Arc`, so its cache can also be read.
+pub(crate) struct SharedPrimitive<P>(pub Arc<P>);
+
+impl<P: Primitive> Primitive for SharedPrimitive<P> {
+    type Input = P::Input;
+    type Output = P::Output;
+
+    fn meta(&self) -> &Meta {
+        self.0.meta()
+    }
+
+    fn execute<'a>(
+        &'a self,
+        input: P::Input,
+        ctx: &'a WorkflowContext,
+    ) -> impl std::future::Future<Output = tta::Result<P::Output>> + Send + 'a {
+        self.0.execute(input, ctx)
+    }
+}
+
+/// Prompts from a small, skewed set, so some repeat (cache hits) and some
+/// are rare (misses and evictions).
+pub(crate) fn prompt(n: u64) -> String {
+    let topic = (n * 2654435761 % 1000) % ((n % 7) * 20 + 5);
+    if n.is_multiple_of(3) {
+        format!("Summarise report #{topic} in three bullet points for the board")
+    } else {
+        format!("Define term {topic}")
+    }
+}

@@ -1,0 +1,68 @@
+//! The live demo, run in-process for a few seconds: its `/metrics` serves
+//! every metric family of the catalog, and its final status line counts the
+//! same executions as the scrape.
+
+#![allow(clippy::unwrap_used)]
+
+#[path = "../examples/common/demo.rs"]
+mod demo;
+
+use std::time::Duration;
+
+use tta::catalog;
+use tta::telemetry::LogFormat;
+use tta_test_support::http::{self, parse_exposition};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_exercises_every_metric_family_and_its_status_agrees() {
+    let address = http::free_port();
+    let telemetry = tta::telemetry::builder()
+        .metrics_address(address)
+        .log_format(LogFormat::Off)
+        .install()
+        .unwrap();
+    let options = demo::Options {
+        rate: 40.0,
+        status_every: Duration::from_secs(1),
+    };
+    // Long enough for the scheduled outage (1 s to 3.5 s) to trip and the
+    // breakers to recover.
+    let status = demo::run(&options, tokio::time::sleep(Duration::from_secs(5))).await;
+    assert!(status.executions >= 150, "{status}");
+
+    let (code, body) = tokio::task::spawn_blocking(move || http::get(address, "/metrics").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(code, 200);
+    let missing: Vec<_> = catalog::ALL
+        .iter()
+        .map(|metric| metric.name)
+        .filter(|name| !body.contains(&format!("# TYPE {name} ")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "families the demo did not emit: {missing:?}"
+    );
+
+    let executions: f64 = parse_exposition(&body)
+        .iter()
+        .filter(|sample| sample.name == catalog::WORKFLOW_EXECUTIONS_TOTAL)
+        .map(|sample| sample.value)
+        .sum();
+    assert_eq!(
+        executions as u64, status.executions,
+        "status line: {status}"
+    );
+    let succeeded: f64 = parse_exposition(&body)
+        .iter()
+        .filter(|sample| {
+            sample.name == catalog::WORKFLOW_EXECUTIONS_TOTAL
+                && sample.label("status") == Some("success")
+        })
+        .map(|sample| sample.value)
+        .sum();
+    assert_eq!(succeeded as u64, status.succeeded);
+    tokio::task::spawn_blocking(move || telemetry.shutdown().unwrap())
+        .await
+        .unwrap();
+}
