@@ -81,7 +81,9 @@ async fn main() -> ExitCode {
         Some(address) => println!("metrics:  http://{address}/metrics"),
         None => println!("metrics:  not served"),
     }
-    println!("grafana:  see \"Pointing it at a back end\" in docs/observability.md");
+    println!(
+        "grafana:  GRAFANA_ADMIN_PASSWORD=... docker compose -f docs/observability/docker-compose.yml up, then http://localhost:3000 (docs/observability.md)"
+    );
     println!(
         "traces:   OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 (Jaeger), see docs/observability.md"
     );
