@@ -145,6 +145,13 @@ impl TelemetryBuilder {
         self.with(|settings| settings.service_name = Some(name.into()))
     }
 
+    /// Keeps this share (0 to 1) of new traces, overriding
+    /// `OTEL_TRACES_SAMPLER`; child spans follow their parent's decision.
+    /// 0 exports nothing while still running the OTLP layer.
+    pub fn trace_sample_ratio(self, ratio: f64) -> Self {
+        self.with(|settings| settings.trace_sample_ratio = Some(ratio))
+    }
+
     /// Pushes the metrics to the Pushgateway at `url` under `job`, every
     /// `interval` and once more at shutdown.
     pub fn push_gateway(
@@ -169,6 +176,14 @@ impl TelemetryBuilder {
             .map_err(|reason| setting("log_filter", reason))?;
         if let Some(endpoint) = &settings.otlp_endpoint {
             settings::validate_url(endpoint).map_err(|reason| setting("otlp", reason))?;
+        }
+        if let Some(ratio) = settings.trace_sample_ratio
+            && !(0.0..=1.0).contains(&ratio)
+        {
+            return Err(setting(
+                "trace_sample_ratio",
+                format!("must be between 0 and 1, got {ratio}"),
+            ));
         }
         if let Some(push) = &settings.push {
             settings::validate_url(&push.url).map_err(|reason| setting("push_gateway", reason))?;
@@ -250,7 +265,14 @@ impl TelemetryBuilder {
                 .with_filter(LevelFilter::INFO.and(filter_fn(|metadata| metadata.is_span())))
         });
         let logs = logs::output(settings.log_format).map(|output| output.with_filter(filter));
-        let layer = Layer::and_then(logs, otel).boxed();
+        // Combined by hand: an absent `Option` layer reports a maximum level
+        // of OFF, which would switch off its filtered sibling as well.
+        let layer = match (logs, otel) {
+            (Some(logs), Some(otel)) => logs.and_then(otel).boxed(),
+            (Some(logs), None) => logs.boxed(),
+            (None, Some(otel)) => otel.boxed(),
+            (None, None) => tracing_subscriber::layer::Identity::new().boxed(),
+        };
         Ok((layer, telemetry))
     }
 }
@@ -281,6 +303,7 @@ impl Telemetry {
                     endpoint,
                     settings.otlp_protocol,
                     settings.service_name.as_deref(),
+                    settings.trace_sample_ratio,
                 )
             })
             .transpose()?;

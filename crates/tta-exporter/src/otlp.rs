@@ -9,7 +9,7 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
 use tta_core::catalog;
 
 use crate::TelemetryError;
@@ -83,6 +83,7 @@ pub(crate) fn provider(
     endpoint: &str,
     protocol: OtlpProtocol,
     service_name: Option<&str>,
+    sample_ratio: Option<f64>,
 ) -> Result<SdkTracerProvider, TelemetryError> {
     let failed = |error: &dyn fmt::Display| TelemetryError::Otlp {
         endpoint: endpoint.to_owned(),
@@ -123,10 +124,15 @@ pub(crate) fn provider(
     if let Some(name) = service_name {
         resource = resource.with_service_name(name.to_owned());
     }
-    Ok(SdkTracerProvider::builder()
+    let mut provider = SdkTracerProvider::builder()
         .with_batch_exporter(counted)
-        .with_resource(resource.build())
-        .build())
+        .with_resource(resource.build());
+    if let Some(ratio) = sample_ratio {
+        provider = provider.with_sampler(Sampler::ParentBased(Box::new(
+            Sampler::TraceIdRatioBased(ratio),
+        )));
+    }
+    Ok(provider.build())
 }
 
 pub(crate) fn tracer(provider: &SdkTracerProvider) -> SdkTracer {

@@ -46,6 +46,8 @@ pub(crate) struct Settings {
     pub(crate) otlp_endpoint: Option<String>,
     pub(crate) otlp_protocol: OtlpProtocol,
     pub(crate) service_name: Option<String>,
+    /// Overrides `OTEL_TRACES_SAMPLER`: the share of root traces kept.
+    pub(crate) trace_sample_ratio: Option<f64>,
     pub(crate) push: Option<Push>,
 }
 
@@ -155,6 +157,7 @@ impl Settings {
             otlp_endpoint,
             otlp_protocol,
             service_name: None,
+            trace_sample_ratio: None,
             push,
         })
     }

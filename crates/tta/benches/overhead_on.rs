@@ -1,0 +1,14 @@
+//! Telemetry on: the Prometheus recorder and a subscriber at `info`, no OTLP.
+
+mod common;
+
+fn main() {
+    let _telemetry = tta::telemetry::builder()
+        .without_metrics_endpoint()
+        .log_filter("info")
+        .install()
+        .expect("telemetry installs in a fresh process");
+    let mut criterion = criterion::Criterion::default().configure_from_args();
+    common::all(&mut criterion);
+    criterion.final_summary();
+}

@@ -1,0 +1,18 @@
+//! Telemetry on plus the OTLP layer, with a sampler that drops every trace:
+//! the layer's own cost, with nothing exported.
+
+mod common;
+
+fn main() {
+    let _telemetry = tta::telemetry::builder()
+        .without_metrics_endpoint()
+        .log_filter("info")
+        // Nothing is sent: every trace is dropped by the sampler.
+        .otlp("http://127.0.0.1:4317", tta::telemetry::OtlpProtocol::Grpc)
+        .trace_sample_ratio(0.0)
+        .install()
+        .expect("telemetry installs in a fresh process");
+    let mut criterion = criterion::Criterion::default().configure_from_args();
+    common::all(&mut criterion);
+    criterion.final_summary();
+}
