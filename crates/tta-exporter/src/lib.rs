@@ -222,7 +222,7 @@ impl TelemetryBuilder {
     }
 
     /// Installs the metrics recorder and returns the log layer (filtered by
-    /// the log filter) and the OTLP layer (every span at INFO and above), for a subscriber you build yourself.
+    /// the log filter) and the OTLP layer (every span at DEBUG and above), for a subscriber you build yourself.
     ///
     /// ```no_run
     /// use tracing_subscriber::layer::SubscriberExt;
@@ -257,12 +257,12 @@ impl TelemetryBuilder {
             }
         })?;
         // The log filter (`RUST_LOG`) governs log output only: traces keep
-        // every span at INFO and above even when logs are quiet, and carry
-        // no log events, which would duplicate the logs.
+        // every span, primitive spans being DEBUG, even when logs are quiet,
+        // and carry no log events, which would duplicate the logs.
         let otel = tracer_provider.as_ref().map(|provider| {
             tracing_opentelemetry::layer()
                 .with_tracer(otlp::tracer(provider))
-                .with_filter(LevelFilter::INFO.and(filter_fn(|metadata| metadata.is_span())))
+                .with_filter(LevelFilter::DEBUG.and(filter_fn(|metadata| metadata.is_span())))
         });
         let logs = logs::output(settings.log_format).map(|output| output.with_filter(filter));
         // Combined by hand: an absent `Option` layer reports a maximum level

@@ -19,6 +19,11 @@ pub mod fields {
 /// Opens the span of one execution as a child of the current span, with
 /// every standard attribute declared, followed by `extra` fields.
 ///
+/// Spans are at DEBUG: log output at the default `info` then skips them
+/// (every event already carries the primitive's name and the run's ids),
+/// and a span costs nothing unless a trace exporter or a DEBUG log filter
+/// asks for it. The exporter's OTLP layer takes every primitive span.
+///
 /// Used by the runtime, and by `#[primitive]` for types that declare their
 /// own span fields (`fields(..)`, `record_input`), so every primitive span
 /// has the same attributes whoever opens it.
@@ -26,7 +31,7 @@ pub mod fields {
 #[macro_export]
 macro_rules! __primitive_span {
     ($meta:expr, $ctx:expr, $position:expr $(, $($extra:tt)+)?) => {
-        $crate::__private::tracing::info_span!(
+        $crate::__private::tracing::debug_span!(
             "primitive",
             otel.name = $meta.name(),
             otel.status_code = $crate::__private::tracing::field::Empty,
