@@ -3,7 +3,7 @@
 //! the test that scrapes it.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -295,12 +295,11 @@ pub(crate) async fn run(options: &Options, stop: impl Future<Output = ()>) -> St
     let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / options.rate.max(0.01)));
     let mut status = tokio::time::interval(options.status_every);
     status.tick().await;
-    let stopping = AtomicBool::new(false);
     tokio::pin!(stop);
     let mut n = 0;
-    while !stopping.load(Ordering::Relaxed) {
+    loop {
         tokio::select! {
-            () = &mut stop => stopping.store(true, Ordering::Relaxed),
+            () = &mut stop => break,
             _ = ticks.tick() => {
                 workflows.schedule_outages(started.elapsed());
                 workflows.start(n, &tally, &mut tasks);

@@ -49,10 +49,10 @@ use std::time::Duration;
 use metrics_exporter_prometheus::PrometheusHandle;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Subscriber;
-use tracing_subscriber::Layer;
 use tracing_subscriber::filter::{FilterExt, LevelFilter, filter_fn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::{EnvFilter, Layer};
 
 pub use error::TelemetryError;
 pub use settings::{DEFAULT_METRICS_PORT, DEFAULT_PUSH_INTERVAL, LogFormat, OtlpProtocol};
@@ -169,11 +169,13 @@ impl TelemetryBuilder {
         })
     }
 
-    fn validated(self) -> Result<Settings, TelemetryError> {
+    /// Checks every setting before anything is installed, and parses the
+    /// log filter once for the log layer.
+    fn validated(self) -> Result<(Settings, EnvFilter), TelemetryError> {
         let settings = self.settings?;
         let setting = |setting, reason: String| TelemetryError::InvalidSetting { setting, reason };
-        logs::validate_filter(&settings.log_filter)
-            .map_err(|reason| setting("log_filter", reason))?;
+        let filter =
+            logs::filter(&settings.log_filter).map_err(|reason| setting("log_filter", reason))?;
         if let Some(endpoint) = &settings.otlp_endpoint {
             settings::validate_url(endpoint).map_err(|reason| setting("otlp", reason))?;
         }
@@ -195,7 +197,7 @@ impl TelemetryBuilder {
                 ));
             }
         }
-        Ok(settings)
+        Ok((settings, filter))
     }
 
     /// Installs the metrics recorder and a global `tracing` subscriber.
@@ -238,7 +240,7 @@ impl TelemetryBuilder {
     where
         S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
     {
-        let settings = self.validated()?;
+        let (settings, filter) = self.validated()?;
         if INSTALLED.swap(true, Ordering::SeqCst) {
             return Err(TelemetryError::AlreadyInstalled {
                 what: "TTA telemetry",
@@ -249,17 +251,11 @@ impl TelemetryBuilder {
         if installed.is_err() {
             INSTALLED.store(false, Ordering::SeqCst);
         }
-        let (telemetry, tracer_provider) = installed?;
-        let filter = logs::filter(&settings.log_filter).map_err(|reason| {
-            TelemetryError::InvalidSetting {
-                setting: "log_filter",
-                reason,
-            }
-        })?;
+        let telemetry = installed?;
         // The log filter (`RUST_LOG`) governs log output only: traces keep
         // every span, primitive spans being DEBUG, even when logs are quiet,
         // and carry no log events, which would duplicate the logs.
-        let otel = tracer_provider.as_ref().map(|provider| {
+        let otel = telemetry.tracer_provider.as_ref().map(|provider| {
             tracing_opentelemetry::layer()
                 .with_tracer(otlp::tracer(provider))
                 .with_filter(LevelFilter::DEBUG.and(filter_fn(|metadata| metadata.is_span())))
@@ -291,7 +287,7 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    fn start(settings: &Settings) -> Result<(Self, Option<SdkTracerProvider>), TelemetryError> {
+    fn start(settings: &Settings) -> Result<Self, TelemetryError> {
         let background = Background::start()?;
         let prometheus = prometheus::install(&background, settings.metrics_address)?;
         let tracer_provider = settings
@@ -320,15 +316,14 @@ impl Telemetry {
             }
             None => None,
         };
-        let telemetry = Self {
+        Ok(Self {
             background,
             prometheus,
-            tracer_provider: tracer_provider.clone(),
+            tracer_provider,
             pusher,
             metrics_address: settings.metrics_address,
             shut_down: false,
-        };
-        Ok((telemetry, tracer_provider))
+        })
     }
 
     /// The address `/metrics` is served on, if it is served.
@@ -344,7 +339,7 @@ impl Telemetry {
     /// Pushes to the Pushgateway now, if one is configured.
     pub fn push(&self) -> Result<(), TelemetryError> {
         match &self.pusher {
-            Some(pusher) => pusher.push_last(&self.background).map_err(|reason| {
+            Some(pusher) => pusher.push_and_wait(&self.background).map_err(|reason| {
                 TelemetryError::InvalidSetting {
                     setting: "push_gateway",
                     reason: format!("push to {} failed: {reason}", pusher.url()),

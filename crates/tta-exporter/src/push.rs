@@ -66,8 +66,9 @@ impl Pusher {
         });
     }
 
-    /// The last push, at shutdown; waits for it.
-    pub(crate) fn push_last(&self, background: &Background) -> Result<(), String> {
+    /// Pushes on the telemetry thread and waits for the answer: for
+    /// `Telemetry::push` and the last push at shutdown.
+    pub(crate) fn push_and_wait(&self, background: &Background) -> Result<(), String> {
         let pusher = self.clone();
         background
             .run(

@@ -44,6 +44,23 @@ macro_rules! execution_event {
     };
 }
 
+/// An event a primitive logs about its own work, such as a retry giving up,
+/// a timeout passing or a cache lookup: the primitive's name and type, then
+/// `extra`, then the run's ids, like every execution event.
+macro_rules! primitive_event {
+    ($level:ident, $name:literal, $meta:expr, $ctx:expr $(, $($extra:tt)+)?) => {
+        tracing::$level!(
+            primitive_name = $meta.name(),
+            primitive_type = $meta.kind().label(),
+            $($($extra)+,)?
+            correlation_id = $ctx.correlation_id(),
+            workflow_id = $ctx.workflow_id(),
+            $name
+        )
+    };
+}
+pub(crate) use primitive_event;
+
 pub(crate) fn started(meta: &Meta, ctx: &WorkflowContext, position: Position) {
     let name = position.events(meta.kind()).start;
     execution_event!(position.progress_severity(), name, meta, ctx, position);

@@ -41,6 +41,7 @@ pub use position::Position;
 pub use span::{SpanOpener, fields};
 
 pub(crate) use decisions::Decisions;
+pub(crate) use events::primitive_event;
 pub(crate) use family::{CounterFamily, OwnCounter, OwnGauge};
 pub(crate) use guard::RunGuard;
 use handles::{Handles, WorkflowHandles};

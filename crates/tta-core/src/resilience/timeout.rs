@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::catalog;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
-use crate::instrument::{Kind, Meta, OwnCounter, Position};
+use crate::instrument::{Kind, Meta, OwnCounter, Position, primitive_event};
 use crate::primitive::{Primitive, PrimitiveExt};
 
 /// Cancels its inner primitive when it runs longer than a limit.
@@ -155,12 +155,12 @@ where
             Ok(result) => result,
             Err(_elapsed) => {
                 self.timeouts.increment(self.meta.name());
-                tracing::warn!(
-                    primitive_name = self.meta.name(),
-                    limit_ms = limit.as_secs_f64() * 1e3,
-                    correlation_id = ctx.correlation_id(),
-                    workflow_id = ctx.workflow_id(),
-                    "timeout_exceeded"
+                primitive_event!(
+                    warn,
+                    "timeout_exceeded",
+                    self.meta,
+                    ctx,
+                    limit_ms = limit.as_secs_f64() * 1e3
                 );
                 self.fallback
                     .run(saved, ctx, Error::Timeout { after: limit })

@@ -37,10 +37,6 @@ async fn yield_once(x: u64, _ctx: &WorkflowContext) -> tta::Result<u64> {
     Ok(black_box(x) + 1)
 }
 
-fn step(_role: &'static str) -> Step {
-    Step
-}
-
 fn runtime() -> Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -63,7 +59,7 @@ pub(crate) fn all(c: &mut Criterion) {
         b.to_async(&rt)
             .iter(|| async { bare(bare(bare(1).await?).await?).await })
     });
-    let sequential = step("s1") >> step("s2") >> step("s3");
+    let sequential = Step >> Step >> Step;
     group.bench_function("a >> b >> c", |b| {
         b.to_async(&rt).iter(|| sequential.call(1, ctx))
     });
@@ -74,7 +70,8 @@ pub(crate) fn all(c: &mut Criterion) {
         b.to_async(&rt)
             .iter(|| async { tokio::join!(bare(1), bare(2), bare(3)) })
     });
-    let parallel = step("p1") | step("p2") | step("p3");
+    #[allow(clippy::eq_op)] // three identical branches, on purpose
+    let parallel = Step | Step | Step;
     group.bench_function("a | b | c", |b| {
         b.to_async(&rt).iter(|| parallel.call(1, ctx))
     });
@@ -84,7 +81,7 @@ pub(crate) fn all(c: &mut Criterion) {
     group.bench_function("bare", |b| {
         b.to_async(&rt).iter(|| join_all((0..100).map(bare)))
     });
-    let all = Parallel::all((0..100).map(|_| step("branch").boxed()).collect());
+    let all = Parallel::all((0..100).map(|_| Step.boxed()).collect());
     group.bench_function("Parallel::all", |b| {
         b.to_async(&rt).iter(|| all.call(1, ctx))
     });
@@ -92,19 +89,19 @@ pub(crate) fn all(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("resilience_happy_path");
     group.bench_function("bare", |b| b.to_async(&rt).iter(|| bare(1)));
-    let retry = step("r").retry(RetryPolicy::default());
+    let retry = Step.retry(RetryPolicy::default());
     group.bench_function("retry", |b| b.to_async(&rt).iter(|| retry.call(1, ctx)));
-    let timeout = step("t").timeout(Duration::from_secs(60));
+    let timeout = Step.timeout(Duration::from_secs(60));
     group.bench_function("timeout", |b| b.to_async(&rt).iter(|| timeout.call(1, ctx)));
-    let breaker = step("cb").circuit_breaker(CircuitBreakerConfig::default());
+    let breaker = Step.circuit_breaker(CircuitBreakerConfig::default());
     group.bench_function("circuit_breaker", |b| {
         b.to_async(&rt).iter(|| breaker.call(1, ctx))
     });
-    let bulkhead = step("bh").bulkhead(BulkheadConfig::default());
+    let bulkhead = Step.bulkhead(BulkheadConfig::default());
     group.bench_function("bulkhead", |b| {
         b.to_async(&rt).iter(|| bulkhead.call(1, ctx))
     });
-    let limited = step("rl").rate_limit(
+    let limited = Step.rate_limit(
         RateLimitConfig::per_second(1e12)
             .burst(u32::MAX)
             .build()
@@ -117,7 +114,7 @@ pub(crate) fn all(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("cache");
     group.bench_function("bare", |b| b.to_async(&rt).iter(|| bare(1)));
-    let cached = step("c").cached(
+    let cached = Step.cached(
         CacheConfig::builder()
             .max_capacity(1_000)
             .build()

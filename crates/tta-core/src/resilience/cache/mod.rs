@@ -14,7 +14,7 @@ use stats::{Lookup, Telemetry};
 
 use crate::context::WorkflowContext;
 use crate::error::Result;
-use crate::instrument::{Kind, Meta, Position, fields, record_on_own_span};
+use crate::instrument::{Kind, Meta, Position, fields, primitive_event, record_on_own_span};
 use crate::primitive::{Primitive, PrimitiveExt};
 
 /// The key function of a cache keyed by its input.
@@ -144,18 +144,6 @@ impl fmt::Display for KeyHash {
     }
 }
 
-macro_rules! cache_event {
-    ($self:expr, $ctx:expr, $key_hash:expr, $name:literal) => {
-        tracing::debug!(
-            primitive_name = $self.meta.name(),
-            key_hash = %$key_hash,
-            correlation_id = $ctx.correlation_id(),
-            workflow_id = $ctx.workflow_id(),
-            $name
-        )
-    };
-}
-
 impl<P, K, F> Primitive for Cached<P, K, F>
 where
     P: Primitive,
@@ -174,7 +162,7 @@ where
         let key = (self.key)(&input);
         if let Some(value) = self.cache.get(&key).await {
             self.lookup_done(ctx, Lookup::Hit);
-            cache_event!(self, ctx, KeyHash::of(&key), "cache_hit");
+            primitive_event!(debug, "cache_hit", self.meta, ctx, key_hash = %KeyHash::of(&key));
             return Ok(value);
         }
         let key_hash = KeyHash::of(&key);
@@ -185,7 +173,7 @@ where
         let mut original_error = None;
         let init = async {
             ran = true;
-            cache_event!(self, ctx, key_hash, "cache_miss");
+            primitive_event!(debug, "cache_miss", self.meta, ctx, key_hash = %key_hash);
             self.inner
                 .call_at(input, ctx, Position::Inner)
                 .await
@@ -200,7 +188,7 @@ where
         match outcome {
             Ok(entry) => {
                 if entry.is_fresh() {
-                    cache_event!(self, ctx, key_hash, "cache_store");
+                    primitive_event!(debug, "cache_store", self.meta, ctx, key_hash = %key_hash);
                     self.telemetry.set_entries(self.cache.entry_count());
                 }
                 Ok(entry.into_value())

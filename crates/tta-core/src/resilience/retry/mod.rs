@@ -14,7 +14,7 @@ pub use policy::{MAX_ATTEMPTS_LIMIT, RetryPolicy, RetryPolicyBuilder};
 use crate::catalog;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
-use crate::instrument::{CounterFamily, Kind, Meta, Position};
+use crate::instrument::{CounterFamily, Kind, Meta, Position, primitive_event};
 use crate::primitive::{Primitive, PrimitiveExt};
 
 /// Attempt labels run `1` to `10`; later attempts share `10+`, which keeps
@@ -179,15 +179,8 @@ where
                 fastrand::f64,
             );
             if let Some(reason) = self.stop_before_next(attempt, wait, started, ctx) {
-                tracing::warn!(
-                    primitive_name = self.meta.name(),
-                    attempts = attempt,
-                    reason,
-                    error = %error,
-                    correlation_id = ctx.correlation_id(),
-                    workflow_id = ctx.workflow_id(),
-                    "retry_exhausted"
-                );
+                primitive_event!(warn, "retry_exhausted", self.meta, ctx,
+                    attempts = attempt, reason, error = %error);
                 return Err(Error::RetriesExhausted {
                     attempts: attempt,
                     last: Box::new(error),
