@@ -58,6 +58,7 @@ pub use compose::{
     from_fn,
 };
 pub use config::ConfigError;
+pub use context::sampling;
 pub use context::{
     Checkpoint, TraceParent, TraceParentError, WorkflowContext, WorkflowContextBuilder,
 };

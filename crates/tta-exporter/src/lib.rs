@@ -40,6 +40,7 @@ mod logs;
 mod otlp;
 mod prometheus;
 mod push;
+mod sampler;
 mod settings;
 
 use std::net::SocketAddr;
@@ -147,7 +148,12 @@ impl TelemetryBuilder {
 
     /// Keeps this share (0 to 1) of new traces, overriding
     /// `OTEL_TRACES_SAMPLER`; child spans follow their parent's decision.
-    /// 0 exports nothing while still running the OTLP layer.
+    ///
+    /// With OTLP configured, the ratio also becomes TTA's
+    /// [`sample_ratio`](tta_core::sampling::sample_ratio): each run is
+    /// sampled when its `WorkflowContext` is built, and an unsampled run
+    /// opens no spans, so dropping traces saves their whole cost. Metrics
+    /// and log events are recorded for every run.
     pub fn trace_sample_ratio(self, ratio: f64) -> Self {
         self.with(|settings| settings.trace_sample_ratio = Some(ratio))
     }
@@ -303,6 +309,15 @@ impl Telemetry {
                 )
             })
             .transpose()?;
+        if tracer_provider.is_some() {
+            // Runs are head-sampled when their context is built, so an
+            // unsampled run costs the OTLP layer nothing.
+            tta_core::sampling::set_sample_ratio(settings.trace_sample_ratio.unwrap_or(1.0))
+                .map_err(|error| TelemetryError::InvalidSetting {
+                    setting: "trace_sample_ratio",
+                    reason: error.to_string(),
+                })?;
+        }
         let pusher = match &settings.push {
             Some(push) => {
                 let pusher = Pusher::new(push, prometheus.clone()).map_err(|error| {

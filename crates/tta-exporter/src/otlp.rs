@@ -9,11 +9,12 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::trace::{Sampler, SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
 use tta_core::catalog;
 
 use crate::TelemetryError;
 use crate::background::Background;
+use crate::sampler::RunSampler;
 use crate::settings::OtlpProtocol;
 
 /// Wraps the OTLP exporter: a failed export loses its batch, so the batch
@@ -124,15 +125,12 @@ pub(crate) fn provider(
     if let Some(name) = service_name {
         resource = resource.with_service_name(name.to_owned());
     }
-    let mut provider = SdkTracerProvider::builder()
+    let provider = SdkTracerProvider::builder()
         .with_batch_exporter(counted)
         .with_resource(resource.build());
-    if let Some(ratio) = sample_ratio {
-        provider = provider.with_sampler(Sampler::ParentBased(Box::new(
-            Sampler::TraceIdRatioBased(ratio),
-        )));
-    }
-    Ok(provider.build())
+    Ok(provider
+        .with_sampler(RunSampler::new(sample_ratio.unwrap_or(1.0)))
+        .build())
 }
 
 pub(crate) fn tracer(provider: &SdkTracerProvider) -> SdkTracer {

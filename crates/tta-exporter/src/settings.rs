@@ -46,7 +46,8 @@ pub(crate) struct Settings {
     pub(crate) otlp_endpoint: Option<String>,
     pub(crate) otlp_protocol: OtlpProtocol,
     pub(crate) service_name: Option<String>,
-    /// Overrides `OTEL_TRACES_SAMPLER`: the share of root traces kept.
+    /// The share of new traces kept, from `OTEL_TRACES_SAMPLER` or the
+    /// builder; `None` keeps them all.
     pub(crate) trace_sample_ratio: Option<f64>,
     pub(crate) push: Option<Push>,
 }
@@ -134,6 +135,8 @@ impl Settings {
             }
         };
 
+        let trace_sample_ratio = sample_ratio(&var)?;
+
         let push = match var("TTA_PUSHGATEWAY_URL").filter(|url| !url.trim().is_empty()) {
             None => None,
             Some(url) => {
@@ -157,9 +160,37 @@ impl Settings {
             otlp_endpoint,
             otlp_protocol,
             service_name: None,
-            trace_sample_ratio: None,
+            trace_sample_ratio,
             push,
         })
+    }
+}
+
+/// Reads OpenTelemetry's standard sampler variables as a ratio. A run always
+/// follows its parent's decision, so the `parentbased_` forms read the same.
+fn sample_ratio(var: &impl Fn(&str) -> Option<String>) -> Result<Option<f64>, TelemetryError> {
+    const SAMPLER: &str = "OTEL_TRACES_SAMPLER";
+    const ARG: &str = "OTEL_TRACES_SAMPLER_ARG";
+    let Some(sampler) = var(SAMPLER) else {
+        return Ok(None);
+    };
+    let sampler = sampler.trim();
+    match sampler.strip_prefix("parentbased_").unwrap_or(sampler) {
+        "" | "always_on" => Ok(None),
+        "always_off" => Ok(Some(0.0)),
+        "traceidratio" => match var(ARG) {
+            // The specification's default argument.
+            None => Ok(Some(1.0)),
+            Some(arg) => match arg.trim().parse::<f64>() {
+                Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(Some(ratio)),
+                _ => Err(invalid(ARG, &arg, "expected a ratio from 0 to 1")),
+            },
+        },
+        _ => Err(invalid(
+            SAMPLER,
+            sampler,
+            "expected `always_on`, `always_off` or `traceidratio`, optionally prefixed with `parentbased_`",
+        )),
     }
 }
 
@@ -250,6 +281,7 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"),
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
             ("TTA_PUSHGATEWAY_URL", "ftp://gateway"),
+            ("OTEL_TRACES_SAMPLER", "jaeger_remote"),
         ];
         for (name, value) in cases {
             let error = Settings::from_env(env(&[(name, value)])).unwrap_err();
@@ -265,5 +297,34 @@ mod tests {
             }
             assert!(error.to_string().contains(name), "{error}");
         }
+    }
+
+    #[test]
+    fn the_standard_sampler_variables_become_a_ratio() {
+        let ratio =
+            |pairs: &[(&str, &str)]| Settings::from_env(env(pairs)).unwrap().trace_sample_ratio;
+        assert_eq!(ratio(&[]), None);
+        assert_eq!(
+            ratio(&[("OTEL_TRACES_SAMPLER", "parentbased_always_on")]),
+            None
+        );
+        assert_eq!(ratio(&[("OTEL_TRACES_SAMPLER", "always_off")]), Some(0.0));
+        assert_eq!(ratio(&[("OTEL_TRACES_SAMPLER", "traceidratio")]), Some(1.0));
+        assert_eq!(
+            ratio(&[
+                ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+                ("OTEL_TRACES_SAMPLER_ARG", "0.1"),
+            ]),
+            Some(0.1)
+        );
+        let error = Settings::from_env(env(&[
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "2"),
+        ]))
+        .unwrap_err();
+        assert!(
+            error.to_string().contains("OTEL_TRACES_SAMPLER_ARG"),
+            "{error}"
+        );
     }
 }

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::state::SharedState;
-use super::{Inner, TraceParent, WorkflowContext};
+use super::{Inner, TraceParent, WorkflowContext, sampling};
 
 /// Builds a [`WorkflowContext`]. Every setting is optional.
 ///
@@ -17,7 +17,7 @@ use super::{Inner, TraceParent, WorkflowContext};
 /// |---|---|
 /// | `workflow_id`, `correlation_id` | a new UUID v4 each |
 /// | `causation_id` | none (a child's is its parent's workflow id) |
-/// | `traceparent` | a new trace, sampled |
+/// | `traceparent` | a new trace, sampled at the process's [`sample_ratio`](super::sampling::sample_ratio) (1 unless set) |
 /// | `deadline` / `timeout` | none |
 /// | `cancellation_token` | a new token (a child's is a child token of its parent's) |
 #[derive(Debug, Default)]
@@ -118,8 +118,9 @@ impl WorkflowContextBuilder {
         self
     }
 
-    /// Overrides the sampling decision. By default a run is sampled unless
-    /// its `traceparent` says the caller did not sample.
+    /// Overrides the sampling decision. By default a run follows its
+    /// `traceparent` or parent context, and a new trace is sampled at the
+    /// process's [`sample_ratio`](super::sampling::sample_ratio).
     pub fn sampled(mut self, sampled: bool) -> Self {
         self.sampled = Some(sampled);
         self
@@ -127,14 +128,15 @@ impl WorkflowContextBuilder {
 
     /// Builds the context.
     pub fn build(self) -> WorkflowContext {
-        let sampled = self
-            .sampled
-            .unwrap_or_else(|| self.parent.is_none_or(|parent| parent.sampled()));
         let trace_id = match self.parent {
             Some(parent) => NonZeroU128::new(parent.trace_id()),
             None => None,
         }
         .unwrap_or_else(random_trace_id);
+        let sampled = self.sampled.unwrap_or_else(|| match self.parent {
+            Some(parent) => parent.sampled(),
+            None => sampling::samples(trace_id.get()),
+        });
         let trace = TraceParent::from_nonzero(trace_id, random_span_id(), sampled);
         let causation_id = self.causation_id.or_else(|| {
             self.parent
@@ -165,11 +167,11 @@ fn new_id() -> String {
 }
 
 fn random_trace_id() -> NonZeroU128 {
-    // A v4 UUID has 122 random bits and fixed version bits, so it is never zero.
-    NonZeroU128::new(uuid::Uuid::new_v4().as_u128()).unwrap_or(NonZeroU128::MIN)
+    // Every bit random: samplers, ours included, read the low 64 bits as a
+    // uniform number, which a UUID's fixed variant bits would skew.
+    NonZeroU128::new(fastrand::u128(1..)).unwrap_or(NonZeroU128::MIN)
 }
 
 fn random_span_id() -> NonZeroU64 {
-    let (high, low) = uuid::Uuid::new_v4().as_u64_pair();
-    NonZeroU64::new(high ^ low).unwrap_or(NonZeroU64::MIN)
+    NonZeroU64::new(fastrand::u64(1..)).unwrap_or(NonZeroU64::MIN)
 }

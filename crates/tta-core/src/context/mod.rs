@@ -1,6 +1,7 @@
 //! [`WorkflowContext`]: what every step of one workflow run shares.
 
 mod builder;
+pub mod sampling;
 mod state;
 mod traceparent;
 
@@ -82,7 +83,8 @@ pub struct Checkpoint {
 
 impl WorkflowContext {
     /// A fresh root context: new UUID v4 workflow and correlation ids, a new
-    /// trace, sampled, with no deadline.
+    /// trace sampled at the process's
+    /// [`sample_ratio`](sampling::sample_ratio), and no deadline.
     pub fn new() -> Self {
         Self::builder().build()
     }

@@ -10,6 +10,8 @@ use crate::error::Error;
 
 /// Field names other code records on the current primitive span.
 pub mod fields {
+    /// The primitive's type, set on every primitive span when it opens.
+    pub const PRIMITIVE_TYPE: &str = "tta.primitive.type";
     /// Whether a cache lookup was a hit (`bool`).
     pub const CACHE_HIT: &str = "tta.cache.hit";
     /// The route a router or conditional took.
