@@ -42,6 +42,7 @@ mod prometheus;
 mod push;
 mod sampler;
 mod settings;
+mod trace_link;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -261,6 +262,11 @@ impl TelemetryBuilder {
         // The log filter (`RUST_LOG`) governs log output only: traces keep
         // every span, primitive spans being DEBUG, even when logs are quiet,
         // and carry no log events, which would duplicate the logs.
+        if telemetry.tracer_provider.is_some()
+            && tta_core::instrument::set_trace_linker(trace_link::link).is_err()
+        {
+            tracing::debug!("a trace linker was already installed; keeping it");
+        }
         let otel = telemetry.tracer_provider.as_ref().map(|provider| {
             tracing_opentelemetry::layer()
                 .with_tracer(otlp::tracer(provider))

@@ -16,6 +16,7 @@ use crate::TelemetryError;
 use crate::background::Background;
 use crate::sampler::RunSampler;
 use crate::settings::OtlpProtocol;
+use crate::trace_link::RunIds;
 
 /// Wraps the OTLP exporter: a failed export loses its batch, so the batch
 /// is counted, and the first failure is logged at WARN (later ones at
@@ -130,6 +131,7 @@ pub(crate) fn provider(
         .with_resource(resource.build());
     Ok(provider
         .with_sampler(RunSampler::new(sample_ratio.unwrap_or(1.0)))
+        .with_id_generator(RunIds::default())
         .build())
 }
 

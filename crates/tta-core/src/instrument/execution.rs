@@ -6,7 +6,7 @@ use tracing::Span;
 
 use super::handles::Handles;
 use super::position::Position;
-use super::{Meta, events, span};
+use super::{Meta, events, link, span};
 use crate::context::WorkflowContext;
 use crate::error::Error;
 
@@ -39,7 +39,7 @@ impl<'a> Execution<'a> {
         // span at all, which is what makes it cheap.
         let span = ctx
             .is_sampled()
-            .then(|| meta.open_span(ctx, position))
+            .then(|| link::open_linked(ctx, || meta.open_span(ctx, position)))
             .filter(|span| !span.is_disabled());
         let execution = Self {
             meta,

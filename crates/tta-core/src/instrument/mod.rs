@@ -26,6 +26,7 @@ mod future;
 mod guard;
 mod handles;
 mod kind;
+mod link;
 mod position;
 mod span;
 
@@ -37,6 +38,7 @@ use crate::context::WorkflowContext;
 
 pub use future::Instrumented;
 pub use kind::Kind;
+pub use link::{TraceLinker, set_trace_linker};
 pub use position::Position;
 pub use span::{SpanOpener, fields};
 
