@@ -11,7 +11,7 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use tta::prelude::*;
 use tta::telemetry::{LogFormat, OtlpProtocol};
 use tta_test_support::http::{self, parse_exposition, value};
-use tta_test_support::otlp_http::OtlpHttpReceiver;
+use tta_test_support::otlp_http::{self, OtlpHttpReceiver};
 use tta_test_support::tools;
 
 /// A Pushgateway on a free loopback port, killed when dropped.
@@ -66,10 +66,7 @@ fn a_batch_job_pushes_at_shutdown_and_exports_spans_over_http() {
     }
     let telemetry = builder.install().unwrap();
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = otlp_http::runtime();
     runtime.block_on(async {
         let summarize = from_fn("push_summarize", |text: String, _ctx| async move {
             Ok(text.len())

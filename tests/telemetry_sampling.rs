@@ -7,28 +7,18 @@
 use std::time::Duration;
 
 use tta::prelude::*;
-use tta::telemetry::{LogFormat, OtlpProtocol};
 use tta_test_support::http::{parse_exposition, value};
-use tta_test_support::otlp_http::OtlpHttpReceiver;
+use tta_test_support::otlp_http::{self, OtlpHttpReceiver};
 
 const RUNS: usize = 200;
 
 #[test]
 fn only_sampled_runs_are_exported_and_every_run_is_counted() {
     let receiver = OtlpHttpReceiver::start();
-    let telemetry = tta::telemetry::builder()
-        .without_metrics_endpoint()
-        .log_format(LogFormat::Off)
-        .otlp(receiver.endpoint(), OtlpProtocol::HttpProtobuf)
-        .trace_sample_ratio(0.5)
-        .install()
-        .unwrap();
+    let telemetry = receiver.install(|builder| builder.trace_sample_ratio(0.5));
     assert_eq!(tta::sampling::sample_ratio(), 0.5);
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = otlp_http::runtime();
     let sampled = runtime.block_on(async {
         let embed = from_fn(
             "sampling_embed",
@@ -54,13 +44,7 @@ fn only_sampled_runs_are_exported_and_every_run_is_counted() {
 
     let scrape = telemetry.render();
     telemetry.shutdown().unwrap();
-    let spans: Vec<_> = receiver
-        .received(Duration::from_secs(10))
-        .into_iter()
-        .flat_map(|request| request.resource_spans)
-        .flat_map(|spans| spans.scope_spans)
-        .flat_map(|scope| scope.spans)
-        .collect();
+    let spans = receiver.spans(Duration::from_secs(10));
     let roots = spans
         .iter()
         .filter(|span| span.parent_span_id.is_empty())

@@ -6,6 +6,7 @@
 use tta::prelude::*;
 use tta::telemetry::{LogFormat, OtlpProtocol};
 use tta_test_support::http::{self, parse_exposition, value};
+use tta_test_support::otlp_http;
 
 #[test]
 fn an_unreachable_collector_is_counted_not_fatal() {
@@ -18,10 +19,7 @@ fn an_unreachable_collector_is_counted_not_fatal() {
         .install()
         .unwrap();
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = otlp_http::runtime();
     runtime.block_on(async {
         let step = from_fn("unreachable_step", |x: u8, _ctx| async move { Ok(x) });
         for x in 0..4 {

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use opentelemetry_proto::tonic::trace::v1::Span;
 use tta::prelude::*;
-use tta::telemetry::{LogFormat, OtlpProtocol};
-use tta_test_support::otlp_http::OtlpHttpReceiver;
+use tta_test_support::otlp_http::{self, OtlpHttpReceiver};
 
 const UPSTREAM_TRACE: u128 = 0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736;
 const UPSTREAM_SPAN: u64 = 0x00f0_67aa_0ba9_02b7;
@@ -29,16 +28,8 @@ fn named<'a>(spans: &'a [Span], name: &str) -> Vec<&'a Span> {
 #[test]
 fn exported_spans_carry_the_contexts_trace_ids() {
     let receiver = OtlpHttpReceiver::start();
-    let telemetry = tta::telemetry::builder()
-        .without_metrics_endpoint()
-        .log_format(LogFormat::Off)
-        .otlp(receiver.endpoint(), OtlpProtocol::HttpProtobuf)
-        .install()
-        .unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let telemetry = receiver.install(|builder| builder);
+    let runtime = otlp_http::runtime();
     let (fresh, continued, outer) = runtime.block_on(async {
         let retrieve = from_fn("link_retrieve", |q: String, _ctx| async move { Ok(q) });
         let answer = from_fn("link_answer", |q: String, _ctx| async move { Ok(q.len()) });
@@ -73,13 +64,7 @@ fn exported_spans_carry_the_contexts_trace_ids() {
         (fresh, continued, outer)
     });
     telemetry.shutdown().unwrap();
-    let spans: Vec<Span> = receiver
-        .received(Duration::from_secs(10))
-        .into_iter()
-        .flat_map(|request| request.resource_spans)
-        .flat_map(|spans| spans.scope_spans)
-        .flat_map(|scope| scope.spans)
-        .collect();
+    let spans = receiver.spans(Duration::from_secs(10));
 
     let runs = named(&spans, "link_retrieve >> link_answer");
     assert_eq!(runs.len(), 2, "{spans:#?}");

@@ -8,7 +8,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
+use tta::telemetry::{LogFormat, OtlpProtocol, Telemetry, TelemetryBuilder};
 
 pub struct OtlpHttpReceiver {
     address: SocketAddr,
@@ -40,6 +42,37 @@ impl OtlpHttpReceiver {
         all.extend(self.requests.try_iter());
         all
     }
+
+    /// Every span received within `wait`, across resources and scopes.
+    pub fn spans(&self, wait: Duration) -> Vec<Span> {
+        self.received(wait)
+            .into_iter()
+            .flat_map(|request| request.resource_spans)
+            .flat_map(|spans| spans.scope_spans)
+            .flat_map(|scope| scope.spans)
+            .collect()
+    }
+
+    /// Installs telemetry that exports spans here, with no metrics endpoint
+    /// and no log output; `configure` adds to it.
+    pub fn install(
+        &self,
+        configure: impl FnOnce(TelemetryBuilder) -> TelemetryBuilder,
+    ) -> Telemetry {
+        let builder = tta::telemetry::builder()
+            .without_metrics_endpoint()
+            .log_format(LogFormat::Off)
+            .otlp(self.endpoint(), OtlpProtocol::HttpProtobuf);
+        configure(builder).install().unwrap()
+    }
+}
+
+/// A current-thread runtime with time and I/O, for tests that own `main`.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn serve(stream: TcpStream, sender: &Sender<ExportTraceServiceRequest>) {
