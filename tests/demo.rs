@@ -10,17 +10,11 @@ mod demo;
 use std::time::Duration;
 
 use tta::catalog;
-use tta::telemetry::LogFormat;
 use tta_test_support::http::{self, parse_exposition};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_exercises_every_metric_family_and_its_status_agrees() {
-    let address = http::free_port();
-    let telemetry = tta::telemetry::builder()
-        .metrics_address(address)
-        .log_format(LogFormat::Off)
-        .install()
-        .unwrap();
+    let (address, telemetry) = http::install_serving_metrics();
     let options = demo::Options {
         rate: 40.0,
         status_every: Duration::from_secs(1),

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tta::catalog;
-use tta::telemetry::LogFormat;
 use tta_test_support::http;
 use tta_test_support::tools;
 use yaml_rust2::{Yaml, YamlLoader};
@@ -471,12 +470,7 @@ impl Drop for Prometheus {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_shipped_expression_returns_data_from_prometheus_scraping_the_demo() {
-    let address = http::free_port();
-    let telemetry = tta::telemetry::builder()
-        .metrics_address(address)
-        .log_format(LogFormat::Off)
-        .install()
-        .unwrap();
+    let (address, telemetry) = http::install_serving_metrics();
     let Some(prometheus) = Prometheus::start(address) else {
         return;
     };

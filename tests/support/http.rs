@@ -14,6 +14,18 @@ pub fn free_port() -> SocketAddr {
     listener.local_addr().unwrap()
 }
 
+/// Installs telemetry serving `/metrics` on a free loopback port, with no
+/// log output, and returns that address.
+pub fn install_serving_metrics() -> (SocketAddr, tta::telemetry::Telemetry) {
+    let address = free_port();
+    let telemetry = tta::telemetry::builder()
+        .metrics_address(address)
+        .log_format(tta::telemetry::LogFormat::Off)
+        .install()
+        .unwrap();
+    (address, telemetry)
+}
+
 pub fn connect(address: SocketAddr) -> std::io::Result<TcpStream> {
     let stream = TcpStream::connect_timeout(&address, IO_TIMEOUT)?;
     stream.set_read_timeout(Some(IO_TIMEOUT))?;

@@ -186,13 +186,9 @@ impl TelemetryBuilder {
         if let Some(endpoint) = &settings.otlp_endpoint {
             settings::validate_url(endpoint).map_err(|reason| setting("otlp", reason))?;
         }
-        if let Some(ratio) = settings.trace_sample_ratio
-            && !(0.0..=1.0).contains(&ratio)
-        {
-            return Err(setting(
-                "trace_sample_ratio",
-                format!("must be between 0 and 1, got {ratio}"),
-            ));
+        if let Some(ratio) = settings.trace_sample_ratio {
+            tta_core::sampling::check_sample_ratio(ratio)
+                .map_err(|error| setting("trace_sample_ratio", error.reason().to_owned()))?;
         }
         if let Some(push) = &settings.push {
             settings::validate_url(&push.url).map_err(|reason| setting("push_gateway", reason))?;
@@ -262,11 +258,6 @@ impl TelemetryBuilder {
         // The log filter (`RUST_LOG`) governs log output only: traces keep
         // every span, primitive spans being DEBUG, even when logs are quiet,
         // and carry no log events, which would duplicate the logs.
-        if telemetry.tracer_provider.is_some()
-            && tta_core::instrument::set_trace_linker(trace_link::link).is_err()
-        {
-            tracing::debug!("a trace linker was already installed; keeping it");
-        }
         let otel = telemetry.tracer_provider.as_ref().map(|provider| {
             tracing_opentelemetry::layer()
                 .with_tracer(otlp::tracer(provider))
@@ -316,13 +307,7 @@ impl Telemetry {
             })
             .transpose()?;
         if tracer_provider.is_some() {
-            // Runs are head-sampled when their context is built, so an
-            // unsampled run costs the OTLP layer nothing.
-            tta_core::sampling::set_sample_ratio(settings.trace_sample_ratio.unwrap_or(1.0))
-                .map_err(|error| TelemetryError::InvalidSetting {
-                    setting: "trace_sample_ratio",
-                    reason: error.to_string(),
-                })?;
+            otlp::follow_runs(settings.trace_sample_ratio)?;
         }
         let pusher = match &settings.push {
             Some(push) => {

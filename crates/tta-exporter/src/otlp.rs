@@ -16,7 +16,7 @@ use crate::TelemetryError;
 use crate::background::Background;
 use crate::sampler::RunSampler;
 use crate::settings::OtlpProtocol;
-use crate::trace_link::RunIds;
+use crate::trace_link::{self, RunIds};
 
 /// Wraps the OTLP exporter: a failed export loses its batch, so the batch
 /// is counted, and the first failure is logged at WARN (later ones at
@@ -133,6 +133,22 @@ pub(crate) fn provider(
         .with_sampler(RunSampler::new(sample_ratio.unwrap_or(1.0)))
         .with_id_generator(RunIds::default())
         .build())
+}
+
+/// Makes TTA's runs agree with the exported traces: runs are head-sampled
+/// at the exporter's ratio, so an unsampled run costs the OTLP layer
+/// nothing, and a run's outermost span gets its context's trace ids.
+pub(crate) fn follow_runs(sample_ratio: Option<f64>) -> Result<(), TelemetryError> {
+    tta_core::sampling::set_sample_ratio(sample_ratio.unwrap_or(1.0)).map_err(|error| {
+        TelemetryError::InvalidSetting {
+            setting: "trace_sample_ratio",
+            reason: error.reason().to_owned(),
+        }
+    })?;
+    if tta_core::instrument::set_trace_linker(trace_link::link).is_err() {
+        tracing::debug!("a trace linker was already installed; keeping it");
+    }
+    Ok(())
 }
 
 pub(crate) fn tracer(provider: &SdkTracerProvider) -> SdkTracer {

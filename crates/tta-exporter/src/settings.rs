@@ -181,10 +181,13 @@ fn sample_ratio(var: &impl Fn(&str) -> Option<String>) -> Result<Option<f64>, Te
         "traceidratio" => match var(ARG) {
             // The specification's default argument.
             None => Ok(Some(1.0)),
-            Some(arg) => match arg.trim().parse::<f64>() {
-                Ok(ratio) if (0.0..=1.0).contains(&ratio) => Ok(Some(ratio)),
-                _ => Err(invalid(ARG, &arg, "expected a ratio from 0 to 1")),
-            },
+            Some(arg) => arg
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(|ratio| tta_core::sampling::check_sample_ratio(ratio).ok())
+                .map(Some)
+                .ok_or_else(|| invalid(ARG, &arg, "expected a ratio from 0 to 1")),
         },
         _ => Err(invalid(
             SAMPLER,

@@ -39,14 +39,27 @@ static RATIO_BITS: AtomicU64 = AtomicU64::new(0x3FF0_0000_0000_0000);
 /// # Ok::<(), tta_core::ConfigError>(())
 /// ```
 pub fn set_sample_ratio(ratio: f64) -> Result<(), ConfigError> {
-    if !(0.0..=1.0).contains(&ratio) {
-        return Err(ConfigError::new(
-            "sample_ratio",
-            format!("must be between 0 and 1, got {ratio}"),
-        ));
-    }
+    let ratio = check_sample_ratio(ratio)?;
     RATIO_BITS.store(ratio.to_bits(), Ordering::Relaxed);
     Ok(())
+}
+
+/// Returns `ratio` if [`set_sample_ratio`] would accept it: a number from
+/// 0 to 1. Check configuration with it before anything is installed.
+///
+/// ```
+/// assert_eq!(tta_core::sampling::check_sample_ratio(0.1), Ok(0.1));
+/// assert!(tta_core::sampling::check_sample_ratio(f64::NAN).is_err());
+/// ```
+pub fn check_sample_ratio(ratio: f64) -> Result<f64, ConfigError> {
+    if (0.0..=1.0).contains(&ratio) {
+        Ok(ratio)
+    } else {
+        Err(ConfigError::new(
+            "sample_ratio",
+            format!("must be between 0 and 1, got {ratio}"),
+        ))
+    }
 }
 
 /// The share of new traces that are sampled: 1 unless
