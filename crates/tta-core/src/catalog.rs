@@ -34,6 +34,12 @@ pub const CACHE_HIT_RATE: &str = "tta_cache_hit_rate";
 pub const CACHE_ENTRIES: &str = "tta_cache_entries";
 /// Entries evicted, by `primitive_name` and `cause`.
 pub const CACHE_EVICTIONS_TOTAL: &str = "tta_cache_evictions_total";
+/// Tokens a cache hit did not spend again, by `primitive_name`.
+pub const CACHE_SAVED_TOKENS_TOTAL: &str = "tta_cache_saved_tokens_total";
+/// Nano-dollars a cache hit did not spend again, by `primitive_name`.
+pub const CACHE_SAVED_COST_NANO_USD_TOTAL: &str = "tta_cache_saved_cost_nano_usd_total";
+/// Microseconds of computation a cache hit did not run again, by `primitive_name`.
+pub const CACHE_SAVED_MICROSECONDS_TOTAL: &str = "tta_cache_saved_microseconds_total";
 /// Retry attempts, by `primitive_name`, `attempt` (1..10, then `10+`) and `status`.
 pub const RETRY_ATTEMPTS_TOTAL: &str = "tta_retry_attempts_total";
 /// Executions stopped by a timeout, by `primitive_name`.
@@ -46,6 +52,16 @@ pub const CIRCUIT_BREAKER_STATE: &str = "tta_circuit_breaker_state";
 pub const CIRCUIT_BREAKER_TRANSITIONS_TOTAL: &str = "tta_circuit_breaker_transitions_total";
 /// Routing decisions, by `primitive_name` and `route`.
 pub const ROUTER_DECISIONS_TOTAL: &str = "tta_router_decisions_total";
+/// Model calls reported, by `provider` and `model`.
+pub const LLM_CALLS_TOTAL: &str = "tta_llm_calls_total";
+/// Model calls whose model has no price, by `provider` and `model`.
+pub const LLM_UNPRICED_CALLS_TOTAL: &str = "tta_llm_unpriced_calls_total";
+/// Tokens by `provider`, `model` and disjoint `token_type`.
+pub const LLM_TOKENS_TOTAL: &str = "tta_llm_tokens_total";
+/// Nano-dollars spent on priced calls, by `provider` and `model`.
+pub const LLM_COST_NANO_USD_TOTAL: &str = "tta_llm_cost_nano_usd_total";
+/// Usage reports rejected as impossible.
+pub const LLM_USAGE_REJECTED_TOTAL: &str = "tta_llm_usage_rejected_total";
 /// Spans the exporter had to drop.
 pub const SPANS_DROPPED_TOTAL: &str = "tta_spans_dropped_total";
 /// Always 1, by `version`.
@@ -79,6 +95,7 @@ pub struct MetricDef {
 
 const NAME_TYPE: &[&str] = &["primitive_name", "primitive_type"];
 const NAME: &[&str] = &["primitive_name"];
+const PROVIDER_MODEL: &[&str] = &["provider", "model"];
 
 /// Histogram bucket bounds, in seconds, for every `_seconds` histogram:
 /// 0.5 ms to 300 s, because one LLM call can take minutes. Exporters must
@@ -190,6 +207,27 @@ pub const ALL: &[MetricDef] = &[
         "Cache entries evicted, by cause.",
     ),
     def(
+        CACHE_SAVED_TOKENS_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Tokens that cache hits did not spend again: what the cached computation used.",
+    ),
+    def(
+        CACHE_SAVED_COST_NANO_USD_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Nano-dollars that cache hits did not spend again.",
+    ),
+    def(
+        CACHE_SAVED_MICROSECONDS_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Microseconds of computation that cache hits did not run again.",
+    ),
+    def(
         RETRY_ATTEMPTS_TOTAL,
         MetricType::Counter,
         &["primitive_name", "attempt", "status"],
@@ -230,6 +268,41 @@ pub const ALL: &[MetricDef] = &[
         &["primitive_name", "route"],
         None,
         "Routing decisions by route taken.",
+    ),
+    def(
+        LLM_CALLS_TOTAL,
+        MetricType::Counter,
+        PROVIDER_MODEL,
+        None,
+        "Model calls reported.",
+    ),
+    def(
+        LLM_UNPRICED_CALLS_TOTAL,
+        MetricType::Counter,
+        PROVIDER_MODEL,
+        None,
+        "Model calls whose model the price table does not know; their cost is not counted.",
+    ),
+    def(
+        LLM_TOKENS_TOTAL,
+        MetricType::Counter,
+        &["provider", "model", "token_type"],
+        None,
+        "Tokens by disjoint type: input (uncached), cache_read, cache_write, output (not reasoning), reasoning.",
+    ),
+    def(
+        LLM_COST_NANO_USD_TOTAL,
+        MetricType::Counter,
+        PROVIDER_MODEL,
+        None,
+        "Cost of priced model calls, in nano-dollars (1e-9 USD).",
+    ),
+    def(
+        LLM_USAGE_REJECTED_TOTAL,
+        MetricType::Counter,
+        &[],
+        None,
+        "Usage reports rejected as impossible.",
     ),
     def(
         SPANS_DROPPED_TOTAL,

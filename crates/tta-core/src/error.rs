@@ -4,6 +4,8 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
+use crate::llm::Budget;
+
 /// A boxed error from user code, with its source chain intact.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -93,6 +95,15 @@ pub enum Error {
         /// Errors raised by compensations themselves, in the order they ran.
         compensation_errors: Vec<Error>,
     },
+    /// The run's cost or token budget was spent before this execution
+    /// started; see [`WorkflowContextBuilder::cost_budget`](crate::WorkflowContextBuilder::cost_budget).
+    #[error("budget of {limit} spent ({spent} used)")]
+    BudgetExceeded {
+        /// The budget.
+        limit: Budget,
+        /// What the run had used when the execution was refused.
+        spent: Budget,
+    },
     /// An error from user code.
     #[error("{source}")]
     User {
@@ -126,13 +137,15 @@ pub enum ErrorKind {
     BulkheadFull,
     /// [`Error::Compensated`]
     Compensated,
+    /// [`Error::BudgetExceeded`]
+    BudgetExceeded,
     /// [`Error::User`]
     User,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 12] = [
         ErrorKind::Timeout,
         ErrorKind::CircuitOpen,
         ErrorKind::RetriesExhausted,
@@ -143,6 +156,7 @@ impl ErrorKind {
         ErrorKind::RateLimited,
         ErrorKind::BulkheadFull,
         ErrorKind::Compensated,
+        ErrorKind::BudgetExceeded,
         ErrorKind::User,
     ];
 
@@ -159,6 +173,7 @@ impl ErrorKind {
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::BulkheadFull => "bulkhead_full",
             ErrorKind::Compensated => "compensated",
+            ErrorKind::BudgetExceeded => "budget_exceeded",
             ErrorKind::User => "user",
         }
     }
@@ -216,6 +231,7 @@ impl Error {
             Error::RateLimited { .. } => ErrorKind::RateLimited,
             Error::BulkheadFull { .. } => ErrorKind::BulkheadFull,
             Error::Compensated { .. } => ErrorKind::Compensated,
+            Error::BudgetExceeded { .. } => ErrorKind::BudgetExceeded,
             Error::User { .. } => ErrorKind::User,
         }
     }
@@ -224,8 +240,8 @@ impl Error {
     ///
     /// Timeouts, rate limiting, a full bulkhead and user errors built with
     /// [`Error::transient`] are transient. An open circuit, a missing route,
-    /// cancellation, a panic and permanent user errors are not: retrying
-    /// them only adds load.
+    /// cancellation, a panic, a spent budget and permanent user errors are
+    /// not: retrying them only adds load, or spends money.
     pub fn is_transient(&self) -> bool {
         match self {
             Error::Timeout { .. } | Error::RateLimited { .. } | Error::BulkheadFull { .. } => true,
@@ -236,7 +252,8 @@ impl Error {
             | Error::NoRoute { .. }
             | Error::Cancelled
             | Error::Panicked { .. }
-            | Error::Compensated { .. } => false,
+            | Error::Compensated { .. }
+            | Error::BudgetExceeded { .. } => false,
         }
     }
 
@@ -289,6 +306,10 @@ impl Error {
             } => Error::Compensated {
                 error: Box::new(error.replicate()),
                 compensation_errors: compensation_errors.iter().map(Error::replicate).collect(),
+            },
+            Error::BudgetExceeded { limit, spent } => Error::BudgetExceeded {
+                limit: *limit,
+                spent: *spent,
             },
             Error::User { source, transient } => Error::User {
                 source: source.to_string().into(),

@@ -15,6 +15,8 @@
 //! - The [instrumentation runtime](instrument): every execution gets a span
 //!   nested as the composition nests, the seeds' log events, and the
 //!   [`catalog`]'s metrics, through the `tracing` and `metrics` facades.
+//! - [`llm`]: one line reports a model call's tokens; cost, run totals,
+//!   budgets, cache savings, GenAI span attributes and metrics follow.
 //!
 //! # Example
 //!
@@ -49,6 +51,7 @@ mod context;
 mod error;
 pub mod instrument;
 pub mod labels;
+pub mod llm;
 mod primitive;
 pub mod resilience;
 pub mod testing;

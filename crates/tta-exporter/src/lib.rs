@@ -28,6 +28,10 @@
 //!   counted in `tta_spans_dropped_total`.
 //! - **Push**: with `TTA_PUSHGATEWAY_URL` (and `TTA_PUSHGATEWAY_JOB`), the
 //!   metrics are pushed every 10 s and at shutdown.
+//! - **Prices**: model calls are priced with the bundled snapshot, extended
+//!   or corrected by a LiteLLM-format file named by `TTA_LLM_PRICES_FILE`
+//!   (or [`TelemetryBuilder::price_file`]); a malformed file stops `init()`
+//!   with an error naming the variable and the model at fault.
 //!
 //! Telemetry runs on a thread of its own, so `init()` works from a plain
 //! `main` as well as inside any tokio runtime. Install it before the first
@@ -42,6 +46,7 @@ mod prometheus;
 mod push;
 mod sampler;
 mod settings;
+mod span_attributes;
 mod trace_link;
 
 use std::net::SocketAddr;
@@ -55,9 +60,12 @@ use tracing_subscriber::filter::{FilterExt, LevelFilter, filter_fn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Layer};
+use tta_core::llm::PriceTable;
 
 pub use error::TelemetryError;
-pub use settings::{DEFAULT_METRICS_PORT, DEFAULT_PUSH_INTERVAL, LogFormat, OtlpProtocol};
+pub use settings::{
+    DEFAULT_METRICS_PORT, DEFAULT_PUSH_INTERVAL, LogFormat, OtlpProtocol, PRICE_FILE_VAR,
+};
 
 use background::Background;
 use push::Pusher;
@@ -176,10 +184,24 @@ impl TelemetryBuilder {
         })
     }
 
+    /// Prices model calls with `table` merged over the bundled snapshot and
+    /// any `TTA_LLM_PRICES_FILE`; see [`tta_core::llm::PriceTable`].
+    pub fn prices(self, table: PriceTable) -> Self {
+        self.with(|settings| settings.prices = Some(table))
+    }
+
+    /// Prices model calls from a file in LiteLLM's
+    /// `model_prices_and_context_window.json` format, merged over the
+    /// bundled snapshot; overrides `TTA_LLM_PRICES_FILE`.
+    pub fn price_file(self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.with(|settings| settings.price_file = Some(path.into()))
+    }
+
     /// Checks every setting before anything is installed, and parses the
     /// log filter once for the log layer.
-    fn validated(self) -> Result<(Settings, EnvFilter), TelemetryError> {
+    fn validated(self) -> Result<(Settings, EnvFilter, Option<PriceTable>), TelemetryError> {
         let settings = self.settings?;
+        let prices = settings.price_table()?;
         let setting = |setting, reason: String| TelemetryError::InvalidSetting { setting, reason };
         let filter =
             logs::filter(&settings.log_filter).map_err(|reason| setting("log_filter", reason))?;
@@ -200,7 +222,7 @@ impl TelemetryBuilder {
                 ));
             }
         }
-        Ok((settings, filter))
+        Ok((settings, filter, prices))
     }
 
     /// Installs the metrics recorder and a global `tracing` subscriber.
@@ -243,7 +265,7 @@ impl TelemetryBuilder {
     where
         S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
     {
-        let (settings, filter) = self.validated()?;
+        let (settings, filter, prices) = self.validated()?;
         if INSTALLED.swap(true, Ordering::SeqCst) {
             return Err(TelemetryError::AlreadyInstalled {
                 what: "TTA telemetry",
@@ -255,6 +277,9 @@ impl TelemetryBuilder {
             INSTALLED.store(false, Ordering::SeqCst);
         }
         let telemetry = installed?;
+        if let Some(prices) = prices {
+            tta_core::llm::set_price_table(prices);
+        }
         // The log filter (`RUST_LOG`) governs log output only: traces keep
         // every span, primitive spans being DEBUG, even when logs are quiet,
         // and carry no log events, which would duplicate the logs.

@@ -16,6 +16,7 @@ use crate::TelemetryError;
 use crate::background::Background;
 use crate::sampler::RunSampler;
 use crate::settings::OtlpProtocol;
+use crate::span_attributes;
 use crate::trace_link::{self, RunIds};
 
 /// Wraps the OTLP exporter: a failed export loses its batch, so the batch
@@ -137,7 +138,8 @@ pub(crate) fn provider(
 
 /// Makes TTA's runs agree with the exported traces: runs are head-sampled
 /// at the exporter's ratio, so an unsampled run costs the OTLP layer
-/// nothing, and a run's outermost span gets its context's trace ids.
+/// nothing, a run's outermost span gets its context's trace ids, and
+/// GenAI usage attributes reach the exported spans.
 pub(crate) fn follow_runs(sample_ratio: Option<f64>) -> Result<(), TelemetryError> {
     tta_core::sampling::set_sample_ratio(sample_ratio.unwrap_or(1.0)).map_err(|error| {
         TelemetryError::InvalidSetting {
@@ -147,6 +149,9 @@ pub(crate) fn follow_runs(sample_ratio: Option<f64>) -> Result<(), TelemetryErro
     })?;
     if tta_core::instrument::set_trace_linker(trace_link::link).is_err() {
         tracing::debug!("a trace linker was already installed; keeping it");
+    }
+    if tta_core::instrument::set_attribute_sink(span_attributes::set).is_err() {
+        tracing::debug!("an attribute sink was already installed; keeping it");
     }
     Ok(())
 }

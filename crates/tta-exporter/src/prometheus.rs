@@ -4,8 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use metrics_exporter_prometheus::{BuildError, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
 use tta_core::catalog;
+use tta_core::llm::semconv;
 
 use crate::TelemetryError;
 use crate::background::Background;
@@ -18,12 +19,19 @@ pub(crate) fn install(
     background: &Background,
     address: Option<SocketAddr>,
 ) -> Result<PrometheusHandle, TelemetryError> {
-    let builder = PrometheusBuilder::new()
+    let buckets_error = |error: BuildError| TelemetryError::InvalidSetting {
+        setting: "buckets",
+        reason: error.to_string(),
+    };
+    let mut builder = PrometheusBuilder::new()
         .set_buckets(catalog::DURATION_BUCKETS)
-        .map_err(|error| TelemetryError::InvalidSetting {
-            setting: "buckets",
-            reason: error.to_string(),
-        })?;
+        .map_err(buckets_error)?;
+    // The GenAI histograms use the conventions' own boundaries.
+    for (name, buckets) in semconv::metrics::HISTOGRAMS {
+        builder = builder
+            .set_buckets_for_metric(Matcher::Full((*name).to_owned()), buckets)
+            .map_err(buckets_error)?;
+    }
     // `build` binds the listener and spawns the recorder's upkeep task, so
     // it runs inside the telemetry thread's runtime.
     let _runtime = background.handle().enter();

@@ -1,7 +1,10 @@
 //! What telemetry to install, from the environment and the builder.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
 use std::time::Duration;
+
+use tta_core::llm::PriceTable;
 
 use crate::TelemetryError;
 
@@ -50,6 +53,10 @@ pub(crate) struct Settings {
     /// builder; `None` keeps them all.
     pub(crate) trace_sample_ratio: Option<f64>,
     pub(crate) push: Option<Push>,
+    /// A LiteLLM-format price file merged over the bundled snapshot.
+    pub(crate) price_file: Option<PathBuf>,
+    /// Prices set from code, merged over the file's.
+    pub(crate) prices: Option<PriceTable>,
 }
 
 /// The default Pushgateway interval.
@@ -153,6 +160,10 @@ impl Settings {
             }
         };
 
+        let price_file = var(PRICE_FILE_VAR)
+            .filter(|path| !path.trim().is_empty())
+            .map(PathBuf::from);
+
         Ok(Self {
             metrics_address: Some(metrics_address),
             log_format,
@@ -162,9 +173,33 @@ impl Settings {
             service_name: None,
             trace_sample_ratio,
             push,
+            price_file,
+            prices: None,
         })
     }
+
+    /// The process's price table: the bundled snapshot, then the file's
+    /// models, then the builder's.
+    pub(crate) fn price_table(&self) -> Result<Option<PriceTable>, TelemetryError> {
+        if self.price_file.is_none() && self.prices.is_none() {
+            return Ok(None);
+        }
+        let mut table = PriceTable::bundled();
+        if let Some(path) = &self.price_file {
+            let file = PriceTable::from_file(path).map_err(|error| {
+                invalid(PRICE_FILE_VAR, &path.display().to_string(), error.to_string())
+            })?;
+            table = table.merged(file);
+        }
+        if let Some(prices) = &self.prices {
+            table = table.merged(prices.clone());
+        }
+        Ok(Some(table))
+    }
 }
+
+/// The variable naming a price file in LiteLLM's format.
+pub const PRICE_FILE_VAR: &str = "TTA_LLM_PRICES_FILE";
 
 /// Reads OpenTelemetry's standard sampler variables as a ratio. A run always
 /// follows its parent's decision, so the `parentbased_` forms read the same.
@@ -285,9 +320,12 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
             ("TTA_PUSHGATEWAY_URL", "ftp://gateway"),
             ("OTEL_TRACES_SAMPLER", "jaeger_remote"),
+            ("TTA_LLM_PRICES_FILE", "/nonexistent/prices.json"),
         ];
         for (name, value) in cases {
-            let error = Settings::from_env(env(&[(name, value)])).unwrap_err();
+            let error = Settings::from_env(env(&[(name, value)]))
+                .and_then(|settings| settings.price_table().map(|_| settings))
+                .unwrap_err();
             match &error {
                 TelemetryError::InvalidEnv {
                     name: got,

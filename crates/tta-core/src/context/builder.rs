@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::state::SharedState;
 use super::{Inner, TraceParent, WorkflowContext, sampling};
+use crate::llm::{Ledger, Limits, Usd};
 
 /// Builds a [`WorkflowContext`]. Every setting is optional.
 ///
@@ -20,6 +21,7 @@ use super::{Inner, TraceParent, WorkflowContext, sampling};
 /// | `traceparent` | a new trace, sampled at the process's [`sample_ratio`](super::sampling::sample_ratio) (1 unless set) |
 /// | `deadline` / `timeout` | none |
 /// | `cancellation_token` | a new token (a child's is a child token of its parent's) |
+/// | `cost_budget` / `token_budget` | none (a child is bound by its parent's too) |
 #[derive(Debug, Default)]
 #[must_use = "call `build()` to get the context"]
 pub struct WorkflowContextBuilder {
@@ -33,6 +35,8 @@ pub struct WorkflowContextBuilder {
     cancellation: Option<CancellationToken>,
     parent: Option<TraceParent>,
     sampled: Option<bool>,
+    limits: Limits,
+    parent_ledger: Option<Arc<Ledger>>,
 }
 
 impl WorkflowContextBuilder {
@@ -49,6 +53,8 @@ impl WorkflowContextBuilder {
             cancellation: Some(inner.cancellation.child_token()),
             parent: Some(inner.trace),
             sampled: None,
+            limits: Limits::default(),
+            parent_ledger: Some(Arc::clone(&inner.ledger)),
         }
     }
 
@@ -126,6 +132,30 @@ impl WorkflowContextBuilder {
         self
     }
 
+    /// The run may spend at most `budget` on model calls. Once the calls
+    /// reported with [`WorkflowContext::record_usage`] reach it, every
+    /// primitive that would start fails with
+    /// [`Error::BudgetExceeded`](crate::Error::BudgetExceeded), which is
+    /// not retried. Calls already running finish, so a run can end above
+    /// its budget by the calls in flight when it was reached.
+    ///
+    /// ```
+    /// use tta_core::llm::Usd;
+    /// let ctx = tta_core::WorkflowContext::builder().cost_budget(Usd::from_cents(50)).build();
+    /// assert_eq!(ctx.cost_budget(), Some(Usd::from_cents(50)));
+    /// ```
+    pub fn cost_budget(mut self, budget: Usd) -> Self {
+        self.limits.cost = Some(budget);
+        self
+    }
+
+    /// The run may use at most `tokens` input plus output tokens; see
+    /// [`cost_budget`](Self::cost_budget).
+    pub fn token_budget(mut self, tokens: u64) -> Self {
+        self.limits.tokens = Some(tokens);
+        self
+    }
+
     /// Builds the context.
     pub fn build(self) -> WorkflowContext {
         let trace_id = match self.parent {
@@ -157,6 +187,7 @@ impl WorkflowContextBuilder {
                 created: Instant::now(),
                 state: SharedState::default(),
                 checkpoints: Mutex::new(Vec::new()),
+                ledger: Arc::new(Ledger::new(self.limits, self.parent_ledger)),
             }),
         }
     }

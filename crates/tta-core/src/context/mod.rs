@@ -20,6 +20,9 @@ pub use traceparent::{TraceParent, TraceParentError};
 
 use state::SharedState;
 
+use crate::error::Error;
+use crate::llm::{self, Cost, Ledger, Usage, UsageError, UsageTotals, Usd};
+
 /// The context of one workflow run, passed by reference to every step.
 ///
 /// It carries the run's identity (workflow, correlation and causation ids),
@@ -70,6 +73,8 @@ struct Inner {
     created: Instant,
     state: SharedState,
     checkpoints: Mutex<Vec<Checkpoint>>,
+    /// Usage and budgets, linked to the parent run's.
+    ledger: Arc<Ledger>,
 }
 
 /// A named point a run reached, recorded with [`WorkflowContext::checkpoint`].
@@ -245,6 +250,57 @@ impl WorkflowContext {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Reports what one model call used: one line after any SDK call.
+    ///
+    /// The call is priced with the process's
+    /// [`price_table`](crate::llm::price_table), added to this run's
+    /// [`usage`](Self::usage) (and every parent run's), counted in the
+    /// `tta_llm_*` and GenAI metrics, recorded on the current execution's
+    /// span and on the ∑ of every span above it, and logged at DEBUG as
+    /// `llm_usage`. Returns what it cost, or [`Cost::Unpriced`] for a model
+    /// the table does not know.
+    ///
+    /// A report that cannot be a real bill (more cache tokens than input
+    /// tokens, a count over [`MAX_TOKENS_PER_CALL`](crate::llm::MAX_TOKENS_PER_CALL), no
+    /// model name) is rejected whole with a [`UsageError`] saying why, logged
+    /// at WARN and counted in `tta_llm_usage_rejected_total`. It converts
+    /// into [`Error`] with `?`.
+    ///
+    /// ```
+    /// use tta_core::llm::{Cost, Usage};
+    /// let ctx = tta_core::WorkflowContext::new();
+    ///
+    /// let cost = ctx.record_usage(Usage::anthropic("claude-sonnet-4", 1_000, 0, 9_000, 400))?;
+    /// // 1k uncached × $3 + 9k cache reads × $0.30 + 400 out × $15, per million:
+    /// assert_eq!(cost, Cost::Priced("0.0117".parse()?));
+    /// assert_eq!(ctx.record_usage(Usage::new("acme", "in-house-7b").input_tokens(10))?, Cost::Unpriced);
+    /// assert_eq!(ctx.usage().unpriced_calls, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn record_usage(&self, usage: Usage) -> Result<Cost, UsageError> {
+        llm::record(self, &self.inner.ledger, usage)
+    }
+
+    /// What the calls of this run and its child runs used so far.
+    pub fn usage(&self) -> UsageTotals {
+        self.inner.ledger.totals()
+    }
+
+    /// The run's own cost budget, if it has one.
+    pub fn cost_budget(&self) -> Option<Usd> {
+        self.inner.ledger.limits().cost
+    }
+
+    /// The run's own token budget, if it has one.
+    pub fn token_budget(&self) -> Option<u64> {
+        self.inner.ledger.limits().tokens
+    }
+
+    /// [`Error::BudgetExceeded`] once this run or a parent has spent its budget.
+    pub(crate) fn budget_refusal(&self) -> Option<Error> {
+        self.inner.ledger.refusal()
     }
 
     /// The `traceparent` to send downstream: this run's trace id and span id,

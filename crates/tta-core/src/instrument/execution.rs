@@ -6,9 +6,11 @@ use tracing::Span;
 
 use super::handles::Handles;
 use super::position::Position;
-use super::{Meta, events, link, span};
+use super::{Meta, attributes, events, link, span};
 use crate::context::WorkflowContext;
 use crate::error::Error;
+use crate::llm::{self, Tally};
+use crate::llm::semconv::attributes as gen_ai;
 
 /// How an execution ended.
 pub(crate) enum Outcome<'e> {
@@ -27,6 +29,8 @@ pub(crate) struct Execution<'a> {
     position: Position,
     start: Instant,
     span: Option<Span>,
+    /// The usage reported inside this execution.
+    tally: Tally,
 }
 
 impl<'a> Execution<'a> {
@@ -41,6 +45,11 @@ impl<'a> Execution<'a> {
             .is_sampled()
             .then(|| link::open_linked(ctx, || meta.open_span(ctx, position)))
             .filter(|span| !span.is_disabled());
+        if let (Some(span), Some(call)) = (&span, meta.gen_ai_call()) {
+            attributes::set(span, gen_ai::OPERATION_NAME, call.operation());
+            attributes::set(span, gen_ai::PROVIDER_NAME, call.provider());
+            attributes::set(span, gen_ai::REQUEST_MODEL, call.model());
+        }
         let execution = Self {
             meta,
             handles,
@@ -48,6 +57,7 @@ impl<'a> Execution<'a> {
             position,
             start: Instant::now(),
             span,
+            tally: Tally::default(),
         };
         execution.in_span(|| events::started(meta, ctx, position));
         execution
@@ -65,8 +75,18 @@ impl<'a> Execution<'a> {
         }
     }
 
-    /// Records the outcome: duration, counters, span status and the log event.
-    pub(crate) fn finish(self, outcome: Outcome<'_>) {
+    /// Polls the execution's future: inside its span, and with its usage
+    /// tally as the current frame.
+    pub(crate) fn poll_inner<R>(&mut self, poll: impl FnOnce() -> R) -> R {
+        let span = &self.span;
+        llm::within(&mut self.tally, || match span {
+            Some(span) => span.in_scope(poll),
+            None => poll(),
+        })
+    }
+
+    /// Records the outcome: duration, counters, span status, usage and the log event.
+    pub(crate) fn finish(mut self, outcome: Outcome<'_>) {
         let elapsed = self.start.elapsed();
         let cancelled;
         let (error, dropped) = match outcome {
@@ -87,6 +107,8 @@ impl<'a> Execution<'a> {
             None => events::completed(meta, ctx, position, elapsed),
             Some(error) => events::failed(meta, ctx, position, elapsed, error, dropped),
         });
+        let tally = std::mem::take(&mut self.tally);
+        llm::settle(tally, self.span.as_ref(), elapsed, error.map(Error::kind));
         if let Some(span) = &self.span {
             span::close(span, error.map_or(Ok(()), Err));
         }

@@ -31,9 +31,13 @@ impl OwnCounter {
     }
 
     pub(crate) fn increment(&self, name: &str) {
+        self.increment_by(name, 1);
+    }
+
+    pub(crate) fn increment_by(&self, name: &str, amount: u64) {
         self.handle
             .get_or_init(|| counter!(self.metric, vec![primitive_name(name)]))
-            .increment(1);
+            .increment(amount);
     }
 }
 

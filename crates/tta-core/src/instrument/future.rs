@@ -82,11 +82,11 @@ where
             }
             *this.state = State::Running(execution);
         }
-        let State::Running(execution) = &*this.state else {
+        let State::Running(execution) = &mut *this.state else {
             panic!("`Instrumented` polled after completion");
         };
         let inner = this.inner.as_mut();
-        let polled = execution.in_span(|| catch_unwind(AssertUnwindSafe(|| inner.poll(cx))));
+        let polled = execution.poll_inner(|| catch_unwind(AssertUnwindSafe(|| inner.poll(cx))));
         let result = match polled {
             Ok(poll) => ready!(poll),
             Err(payload) => Err(Error::from_panic(&*payload)),
@@ -101,10 +101,14 @@ where
     }
 }
 
-/// Why an execution must not start: its run was cancelled or is past its deadline.
+/// Why an execution must not start: its run was cancelled, is past its
+/// deadline, or has spent its budget.
 fn refusal(ctx: &WorkflowContext, execution: &Execution<'_>) -> Option<Error> {
     if ctx.is_cancelled() {
         return Some(Error::Cancelled);
+    }
+    if let Some(error) = ctx.budget_refusal() {
+        return Some(error);
     }
     match ctx.deadline() {
         Some(deadline) if execution.start() >= deadline => Some(Error::Timeout {

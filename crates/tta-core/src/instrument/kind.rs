@@ -98,6 +98,8 @@ impl Kind {
     pub const SAGA: Kind = Kind::new("saga");
     /// Answers repeated inputs from memory: [`Cached`](crate::resilience::Cached).
     pub const CACHE: Kind = Kind::new("cache");
+    /// Calls a language model: a primitive built with [`Meta::gen_ai`](crate::Meta::gen_ai).
+    pub const LLM: Kind = Kind::new("llm");
 
     /// A kind with its own label, logging the generic `primitive_start`,
     /// `primitive_complete` and `primitive_failed` events.

@@ -18,6 +18,7 @@
 //! The clock is read twice per execution, and the one duration feeds the
 //! histogram, the log event and the span.
 
+pub mod attributes;
 mod decisions;
 mod events;
 mod execution;
@@ -36,6 +37,7 @@ use std::sync::OnceLock;
 
 use crate::context::WorkflowContext;
 
+pub use attributes::{AttributeSink, AttributeValue, set_attribute_sink};
 pub use future::Instrumented;
 pub use kind::Kind;
 pub use link::{TraceLinker, set_trace_linker};
@@ -77,6 +79,9 @@ pub fn record_on_own_span(ctx: &WorkflowContext, field: &'static str, value: imp
 pub struct Meta {
     name: Cow<'static, str>,
     kind: Kind,
+    gen_ai: Option<GenAiCall>,
+    /// `{operation} {model}` for a GenAI call, built on first use.
+    span_name: OnceLock<String>,
     open_span: SpanOpener,
     handles: OnceLock<Handles>,
     workflow: OnceLock<WorkflowHandles>,
@@ -85,19 +90,44 @@ pub struct Meta {
 impl Meta {
     /// A `Meta` with a name known at compile time.
     pub const fn from_static(name: &'static str, kind: Kind) -> Self {
-        Self::with_name(Cow::Borrowed(name), kind)
+        Self::with_parts(Cow::Borrowed(name), kind, None)
     }
 
     /// A `Meta` with a name built at run time. The name becomes a metric
     /// label: build it from code, never from input.
     pub fn new(name: impl Into<Cow<'static, str>>, kind: Kind) -> Self {
-        Self::with_name(name.into(), kind)
+        Self::with_parts(name.into(), kind, None)
     }
 
-    const fn with_name(name: Cow<'static, str>, kind: Kind) -> Self {
+    /// The `Meta` of a primitive that calls a model: its kind is
+    /// [`Kind::LLM`], and its span is a CLIENT span named
+    /// `{operation} {model}` (`chat gpt-4o`), as the OpenTelemetry GenAI
+    /// conventions ask, with the call's operation, provider and model set
+    /// when it opens. Metrics keep `name` as `primitive_name`.
+    ///
+    /// ```
+    /// use tta_core::{Kind, Meta};
+    /// use tta_core::instrument::GenAiCall;
+    ///
+    /// static META: Meta = Meta::gen_ai_static("draft", GenAiCall::chat("openai", "gpt-4o"));
+    /// assert_eq!(META.span_name(), "chat gpt-4o");
+    /// assert_eq!(META.kind(), Kind::LLM);
+    /// ```
+    pub const fn gen_ai_static(name: &'static str, call: GenAiCall) -> Self {
+        Self::with_parts(Cow::Borrowed(name), Kind::LLM, Some(call))
+    }
+
+    /// [`gen_ai_static`](Self::gen_ai_static) with a name built at run time.
+    pub fn gen_ai(name: impl Into<Cow<'static, str>>, call: GenAiCall) -> Self {
+        Self::with_parts(name.into(), Kind::LLM, Some(call))
+    }
+
+    const fn with_parts(name: Cow<'static, str>, kind: Kind, gen_ai: Option<GenAiCall>) -> Self {
         Self {
             name,
             kind,
+            gen_ai,
+            span_name: OnceLock::new(),
             open_span: span::open,
             handles: OnceLock::new(),
             workflow: OnceLock::new(),
@@ -128,6 +158,31 @@ impl Meta {
         self.kind
     }
 
+    /// The model call it makes, if it declared one.
+    pub fn gen_ai_call(&self) -> Option<&GenAiCall> {
+        self.gen_ai.as_ref()
+    }
+
+    /// The name of its spans (`otel.name`): `{operation} {model}` for a
+    /// declared model call, its name otherwise.
+    pub fn span_name(&self) -> &str {
+        match &self.gen_ai {
+            Some(call) => self
+                .span_name
+                .get_or_init(|| format!("{} {}", call.operation, call.model)),
+            None => &self.name,
+        }
+    }
+
+    /// The OpenTelemetry span kind of its spans (`otel.kind`).
+    pub fn span_kind(&self) -> &'static str {
+        if self.gen_ai.is_some() {
+            "client"
+        } else {
+            "internal"
+        }
+    }
+
     pub(crate) fn handles(&self) -> &Handles {
         self.handles
             .get_or_init(|| Handles::register(&self.name, self.kind))
@@ -146,6 +201,55 @@ impl Meta {
         } else {
             Cow::Borrowed(&self.name)
         }
+    }
+}
+
+/// The model call a primitive makes, declared on its [`Meta`] so that its
+/// span can carry the GenAI name, kind and request attributes from the start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenAiCall {
+    operation: Cow<'static, str>,
+    provider: Cow<'static, str>,
+    model: Cow<'static, str>,
+}
+
+impl GenAiCall {
+    /// A `chat` call to `model` at `provider` (`openai`, `anthropic`, ...).
+    pub const fn chat(provider: &'static str, model: &'static str) -> Self {
+        Self {
+            operation: Cow::Borrowed("chat"),
+            provider: Cow::Borrowed(provider),
+            model: Cow::Borrowed(model),
+        }
+    }
+
+    /// Any operation (`chat`, `embeddings`, `text_completion`, ...), with
+    /// names known at run time.
+    pub fn new(
+        operation: impl Into<Cow<'static, str>>,
+        provider: impl Into<Cow<'static, str>>,
+        model: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self {
+            operation: operation.into(),
+            provider: provider.into(),
+            model: model.into(),
+        }
+    }
+
+    /// `gen_ai.operation.name`.
+    pub fn operation(&self) -> &str {
+        &self.operation
+    }
+
+    /// `gen_ai.provider.name`.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// `gen_ai.request.model`.
+    pub fn model(&self) -> &str {
+        &self.model
     }
 }
 

@@ -35,7 +35,8 @@ macro_rules! __primitive_span {
     ($meta:expr, $ctx:expr, $position:expr $(, $($extra:tt)+)?) => {
         $crate::__private::tracing::debug_span!(
             "primitive",
-            otel.name = $meta.name(),
+            otel.name = $meta.span_name(),
+            otel.kind = $meta.span_kind(),
             otel.status_code = $crate::__private::tracing::field::Empty,
             otel.status_description = $crate::__private::tracing::field::Empty,
             tta.primitive.name = $meta.name(),

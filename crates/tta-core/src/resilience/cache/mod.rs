@@ -6,6 +6,9 @@ mod stats;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 pub use config::{CacheConfig, CacheConfigBuilder, MAX_EXPIRY};
 pub use stats::CacheStats;
@@ -15,6 +18,7 @@ use stats::{Lookup, Telemetry};
 use crate::context::WorkflowContext;
 use crate::error::Result;
 use crate::instrument::{Kind, Meta, Position, fields, primitive_event, record_on_own_span};
+use crate::llm::{UsageTotals, measure};
 use crate::primitive::{Primitive, PrimitiveExt};
 
 /// The key function of a cache keyed by its input.
@@ -30,6 +34,12 @@ pub type InputKey<I> = fn(&I) -> I;
 /// - **Errors are never cached.** A caller that waited on a failed run gets
 ///   a copy of its error with the same kind, transience and message.
 ///   Outputs such as `None` or an empty list are values, and are cached.
+/// - **Savings are counted in money, tokens and time.** Each entry remembers
+///   what computing it cost: the model calls reported inside it
+///   ([`WorkflowContext::record_usage`]) and how long it ran. Every hit and
+///   every coalesced wait credits that to `tta_cache_saved_tokens_total`,
+///   `tta_cache_saved_cost_nano_usd_total` and
+///   `tta_cache_saved_microseconds_total`, and to [`CacheStats`].
 /// - Metrics: `tta_cache_hits_total`, `tta_cache_misses_total`,
 ///   `tta_cache_coalesced_total`, `tta_cache_total`, `tta_cache_hit_rate`,
 ///   `tta_cache_entries` and `tta_cache_evictions_total{cause}`. The span
@@ -59,7 +69,7 @@ pub type InputKey<I> = fn(&I) -> I;
 pub struct Cached<P: Primitive, K, F> {
     inner: P,
     key: F,
-    cache: moka::future::Cache<K, P::Output>,
+    cache: moka::future::Cache<K, Entry<P::Output>>,
     telemetry: Arc<Telemetry>,
     meta: Meta,
 }
@@ -81,7 +91,9 @@ where
             .max_capacity(config.max_capacity)
             .eviction_listener(move |_key, _value, cause| listener.evicted(cause));
         if let Some(weigher) = config.weigher {
-            builder = builder.weigher(move |key: &K, value: &P::Output| weigher(key, value));
+            builder = builder.weigher(move |key: &K, entry: &Entry<P::Output>| {
+                weigher(key, &entry.value)
+            });
         }
         if let Some(ttl) = config.time_to_live {
             builder = builder.time_to_live(ttl);
@@ -127,6 +139,14 @@ where
     }
 }
 
+/// A cached output and what computing it cost.
+#[derive(Clone)]
+struct Entry<V> {
+    value: V,
+    usage: UsageTotals,
+    computed_in: Duration,
+}
+
 /// A key as it appears in logs: a hash, because keys are often prompts that
 /// may hold personal data.
 struct KeyHash(u64);
@@ -160,10 +180,11 @@ where
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
         let key = (self.key)(&input);
-        if let Some(value) = self.cache.get(&key).await {
+        if let Some(entry) = self.cache.get(&key).await {
             self.lookup_done(ctx, Lookup::Hit);
+            self.telemetry.saved(&entry.usage, entry.computed_in);
             primitive_event!(debug, "cache_hit", self.meta, ctx, key_hash = %KeyHash::of(&key));
-            return Ok(value);
+            return Ok(entry.value);
         }
         let key_hash = KeyHash::of(&key);
         // moka runs the init future of one caller per key and makes the
@@ -174,14 +195,20 @@ where
         let init = async {
             ran = true;
             primitive_event!(debug, "cache_miss", self.meta, ctx, key_hash = %key_hash);
-            self.inner
-                .call_at(input, ctx, Position::Inner)
-                .await
-                .map_err(|error| {
+            let started = Instant::now();
+            let (outcome, usage) = measure(self.inner.call_at(input, ctx, Position::Inner)).await;
+            match outcome {
+                Ok(value) => Ok(Entry {
+                    value,
+                    usage,
+                    computed_in: started.elapsed(),
+                }),
+                Err(error) => {
                     let replica = error.replicate();
                     original_error = Some(error);
-                    replica
-                })
+                    Err(replica)
+                }
+            }
         };
         let outcome = self.cache.entry(key).or_try_insert_with(init).await;
         self.lookup_done(ctx, if ran { Lookup::Miss } else { Lookup::Coalesced });
@@ -191,7 +218,11 @@ where
                     primitive_event!(debug, "cache_store", self.meta, ctx, key_hash = %key_hash);
                     self.telemetry.set_entries(self.cache.entry_count());
                 }
-                Ok(entry.into_value())
+                let entry = entry.into_value();
+                if !ran {
+                    self.telemetry.saved(&entry.usage, entry.computed_in);
+                }
+                Ok(entry.value)
             }
             Err(shared) => Err(original_error.unwrap_or_else(|| shared.replicate())),
         }

@@ -2,12 +2,14 @@
 //! as the catalog's `tta_cache_*` metrics.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use metrics::Label;
 use moka::notification::RemovalCause;
 
 use crate::catalog;
 use crate::instrument::{CounterFamily, OwnCounter, OwnGauge};
+use crate::llm::{UsageTotals, Usd};
 
 /// A snapshot of a cache's counters since it was built.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,6 +28,12 @@ pub struct CacheStats {
     pub entries: u64,
     /// Entries removed by expiry, capacity or invalidation.
     pub evictions: u64,
+    /// Tokens that hits and coalesced waits did not spend again.
+    pub saved_tokens: u64,
+    /// Money that hits and coalesced waits did not spend again.
+    pub saved_cost: Usd,
+    /// Computation time that hits and coalesced waits did not run again.
+    pub saved_time: Duration,
 }
 
 /// The `cause` label values of `tta_cache_evictions_total`, in the order of
@@ -55,6 +63,12 @@ pub(super) struct Telemetry {
     misses: AtomicU64,
     coalesced: AtomicU64,
     evictions: AtomicU64,
+    saved_tokens: AtomicU64,
+    saved_nanos: AtomicU64,
+    saved_micros: AtomicU64,
+    saved_tokens_counter: OwnCounter,
+    saved_cost_counter: OwnCounter,
+    saved_time_counter: OwnCounter,
     hit_counter: OwnCounter,
     miss_counter: OwnCounter,
     coalesced_counter: OwnCounter,
@@ -73,6 +87,12 @@ impl Telemetry {
             misses: AtomicU64::new(0),
             coalesced: AtomicU64::new(0),
             evictions: AtomicU64::new(0),
+            saved_tokens: AtomicU64::new(0),
+            saved_nanos: AtomicU64::new(0),
+            saved_micros: AtomicU64::new(0),
+            saved_tokens_counter: OwnCounter::new(catalog::CACHE_SAVED_TOKENS_TOTAL),
+            saved_cost_counter: OwnCounter::new(catalog::CACHE_SAVED_COST_NANO_USD_TOTAL),
+            saved_time_counter: OwnCounter::new(catalog::CACHE_SAVED_MICROSECONDS_TOTAL),
             hit_counter: OwnCounter::new(catalog::CACHE_HITS_TOTAL),
             miss_counter: OwnCounter::new(catalog::CACHE_MISSES_TOTAL),
             coalesced_counter: OwnCounter::new(catalog::CACHE_COALESCED_TOTAL),
@@ -93,6 +113,19 @@ impl Telemetry {
         counter.increment(&self.name);
         self.lookup_counter.increment(&self.name);
         self.hit_rate.set(&self.name, self.snapshot(0).hit_rate);
+    }
+
+    /// Credits what a cached computation cost to a lookup that reused it.
+    pub(super) fn saved(&self, usage: &UsageTotals, computed_in: Duration) {
+        let micros = u64::try_from(computed_in.as_micros()).unwrap_or(u64::MAX);
+        for (tally, counter, amount) in [
+            (&self.saved_tokens, &self.saved_tokens_counter, usage.total_tokens()),
+            (&self.saved_nanos, &self.saved_cost_counter, usage.cost.nanos()),
+            (&self.saved_micros, &self.saved_time_counter, micros),
+        ] {
+            tally.fetch_add(amount, Ordering::Relaxed);
+            counter.increment_by(&self.name, amount);
+        }
     }
 
     pub(super) fn evicted(&self, cause: RemovalCause) {
@@ -122,6 +155,9 @@ impl Telemetry {
             },
             entries,
             evictions: self.evictions.load(Ordering::Relaxed),
+            saved_tokens: self.saved_tokens.load(Ordering::Relaxed),
+            saved_cost: Usd::from_nanos(self.saved_nanos.load(Ordering::Relaxed)),
+            saved_time: Duration::from_micros(self.saved_micros.load(Ordering::Relaxed)),
         }
     }
 }
