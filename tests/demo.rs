@@ -56,6 +56,16 @@ async fn the_demo_exercises_every_metric_family_and_its_status_agrees() {
         .map(|sample| sample.value)
         .sum();
     assert_eq!(succeeded as u64, status.succeeded);
+
+    // Money reconciles: the cost counter is what the runs' contexts summed.
+    let spent: f64 = parse_exposition(&body)
+        .iter()
+        .filter(|sample| sample.name == catalog::LLM_COST_NANO_USD_TOTAL)
+        .map(|sample| sample.value)
+        .sum();
+    assert!(status.spent > tta::llm::Usd::ZERO, "{status}");
+    assert_eq!(spent as u64, status.spent.nanos(), "status line: {status}");
+    assert!(status.saved > tta::llm::Usd::ZERO, "{status}");
     tokio::task::spawn_blocking(move || telemetry.shutdown().unwrap())
         .await
         .unwrap();

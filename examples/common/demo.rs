@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
+use tta::llm::{Usage, Usd};
 use tta::prelude::*;
 use tta::resilience::CacheStats;
 use tta::testing::{FaultConfig, Faulty};
@@ -36,6 +37,10 @@ pub(crate) struct Status {
     pub(crate) cache_hit_rate: f64,
     pub(crate) open_circuits: usize,
     pub(crate) circuits: usize,
+    /// What the runs' model calls cost, summed from each run's context.
+    pub(crate) spent: Usd,
+    /// What the caches' hits did not spend again.
+    pub(crate) saved: Usd,
 }
 
 impl std::fmt::Display for Status {
@@ -47,13 +52,15 @@ impl std::fmt::Display for Status {
         };
         write!(
             f,
-            "executions {} | success {success:.1}% | p50 {:.0} ms | p95 {:.0} ms | cache hit {:.0}% | open circuits {}/{}",
+            "executions {} | success {success:.1}% | p50 {:.0} ms | p95 {:.0} ms | cache hit {:.0}% | open circuits {}/{} | spent ${:.4} | saved by cache ${:.4}",
             self.executions,
             self.p50_ms,
             self.p95_ms,
             self.cache_hit_rate * 100.0,
             self.open_circuits,
-            self.circuits
+            self.circuits,
+            self.spent.as_dollars(),
+            self.saved.as_dollars()
         )
     }
 }
@@ -63,6 +70,7 @@ impl std::fmt::Display for Status {
 struct Tally {
     executions: AtomicU64,
     succeeded: AtomicU64,
+    spent_nanos: AtomicU64,
     /// The latest latencies in milliseconds, for the percentiles.
     recent: Mutex<Vec<f64>>,
 }
@@ -70,7 +78,9 @@ struct Tally {
 const RECENT: usize = 2_000;
 
 impl Tally {
-    fn record(&self, ok: bool, elapsed: Duration) {
+    fn record(&self, ok: bool, elapsed: Duration, ctx: &WorkflowContext) {
+        self.spent_nanos
+            .fetch_add(ctx.usage().cost.nanos(), Ordering::SeqCst);
         self.executions.fetch_add(1, Ordering::SeqCst);
         if ok {
             self.succeeded.fetch_add(1, Ordering::SeqCst);
@@ -117,8 +127,13 @@ fn workflows() -> Workflows {
 
     // Embeddings: rate-limited and bulkheaded, behind a small cache that
     // evicts as the vocabulary grows.
-    let embed_step = from_fn("embed", |id: u64, _ctx| async move {
+    // A local embedding model: its tokens are counted, and it has no price.
+    let embed_step = from_fn("embed", |id: u64, ctx: WorkflowContext| async move {
         tokio::time::sleep(Duration::from_millis(5 + id % 20)).await;
+        let usage = Usage::new("ollama", "nomic-embed-text")
+            .operation("embeddings")
+            .input_tokens(12 + id % 50);
+        ctx.record_usage(usage)?;
         Ok(vec![(id % 97) as f32 / 97.0; 4])
     })
     .with_kind(Kind::new("llm"));
@@ -205,13 +220,16 @@ fn workflows() -> Workflows {
 
 impl Workflows {
     fn status(&self, tally: &Tally) -> Status {
-        let (hits, lookups) = self
-            .caches
-            .iter()
-            .map(|stats| stats())
-            .fold((0, 0), |(hits, lookups), stats| {
-                (hits + stats.hits, lookups + stats.lookups)
-            });
+        let (hits, lookups, saved) = self.caches.iter().map(|stats| stats()).fold(
+            (0, 0, Usd::ZERO),
+            |(hits, lookups, saved), stats| {
+                (
+                    hits + stats.hits,
+                    lookups + stats.lookups,
+                    saved + stats.saved_cost,
+                )
+            },
+        );
         let breakers = &self.llm_handles.breakers;
         Status {
             executions: tally.executions.load(Ordering::SeqCst),
@@ -228,6 +246,8 @@ impl Workflows {
                 .filter(|breaker| breaker.state() != tta::resilience::CircuitState::Closed)
                 .count(),
             circuits: breakers.len(),
+            spent: Usd::from_nanos(tally.spent_nanos.load(Ordering::SeqCst)),
+            saved,
         }
     }
 
@@ -239,12 +259,13 @@ impl Workflows {
                 let (workflows, tally) = (Arc::clone(self), Arc::clone(tally));
                 tasks.spawn(async move {
                     let started = Instant::now();
+                    let ctx = WorkflowContext::new();
                     let ok = workflows
                         .llm
-                        .run(format!("What is trending at tick {n}?"))
+                        .run_with(format!("What is trending at tick {n}?"), ctx.clone())
                         .await
                         .is_ok();
-                    tally.record(ok, started.elapsed());
+                    tally.record(ok, started.elapsed(), &ctx);
                 });
             }
             return;
@@ -252,25 +273,35 @@ impl Workflows {
         let (workflows, tally) = (Arc::clone(self), Arc::clone(tally));
         tasks.spawn(async move {
             let started = Instant::now();
+            let ctx = WorkflowContext::new();
+            let run_ctx = ctx.clone();
             let ok = match n % 10 {
-                0..=3 => workflows.llm.run(llm::prompt(n)).await.is_ok(),
+                0..=3 => workflows
+                    .llm
+                    .run_with(llm::prompt(n), run_ctx)
+                    .await
+                    .is_ok(),
                 4 | 5 => {
                     let text = [
                         "  The quick brown fox  ",
                         "hi",
                         "Rust makes pipelines fast and safe",
                     ][n as usize % 3];
-                    workflows.documents.run(text.to_owned()).await.is_ok()
+                    workflows
+                        .documents
+                        .run_with(text.to_owned(), run_ctx)
+                        .await
+                        .is_ok()
                 }
-                6 | 7 => workflows.embed.run(n * 7 % 100).await.is_ok(),
+                6 | 7 => workflows.embed.run_with(n * 7 % 100, run_ctx).await.is_ok(),
                 8 => workflows
                     .search
-                    .run(format!("topic {}", n % 13))
+                    .run_with(format!("topic {}", n % 13), run_ctx)
                     .await
                     .is_ok(),
-                _ => workflows.trip.run(Vec::new()).await.is_ok(),
+                _ => workflows.trip.run_with(Vec::new(), run_ctx).await.is_ok(),
             };
-            tally.record(ok, started.elapsed());
+            tally.record(ok, started.elapsed(), &ctx);
         });
     }
 

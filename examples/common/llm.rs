@@ -5,33 +5,90 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use tta::instrument::GenAiCall;
+use tta::llm::Usage;
 use tta::prelude::*;
 use tta::resilience::{CacheStats, CircuitBreakerHandle};
 use tta::testing::{FaultConfig, Faulty};
 
+/// Which real model a simulated one stands for: its answers are fake, its
+/// usage is shaped like the real model's and priced at its list price.
+#[derive(Clone, Copy)]
+pub(crate) struct Card {
+    pub(crate) provider: &'static str,
+    pub(crate) model: &'static str,
+    /// Whether the provider serves the system prompt from its prompt cache.
+    pub(crate) prompt_caching: bool,
+}
+
+/// The tokens of the system prompt every call sends first.
+const SYSTEM_PROMPT_TOKENS: u64 = 800;
+
+impl Card {
+    /// What one answer to `prompt` uses: the system prompt and about a token
+    /// per four characters in, 60 to 300 tokens out.
+    pub(crate) fn usage(&self, prompt: &str) -> Usage {
+        let user = (prompt.len() as u64).div_ceil(4);
+        let spread = prompt.bytes().fold(7_u64, |hash, byte| {
+            hash.wrapping_mul(31).wrapping_add(u64::from(byte))
+        });
+        let usage = Usage::new(self.provider, self.model)
+            .input_tokens(SYSTEM_PROMPT_TOKENS + user)
+            .output_tokens(60 + spread % 240)
+            .finish_reason("stop");
+        if self.prompt_caching {
+            usage.cache_read_tokens(SYSTEM_PROMPT_TOKENS)
+        } else {
+            usage
+        }
+    }
+}
+
+/// The cheap model: OpenAI's GPT-4o mini, with automatic prompt caching.
+pub(crate) const CHEAP: Card = Card {
+    provider: "openai",
+    model: "gpt-4o-mini",
+    prompt_caching: true,
+};
+/// The quality model: Anthropic's Claude Sonnet 4, system prompt cached.
+pub(crate) const QUALITY: Card = Card {
+    provider: "anthropic",
+    model: "claude-sonnet-4",
+    prompt_caching: true,
+};
+/// The backup: Llama 3.3 70B on Groq, no prompt cache.
+pub(crate) const BACKUP: Card = Card {
+    provider: "groq",
+    model: "llama-3.3-70b-versatile",
+    prompt_caching: false,
+};
+
 /// A model behind a provider's API: slow, sometimes rate-limited or down,
-/// and now and then hung. Reproducible per seed.
+/// and now and then hung. Reproducible per seed. Each answer reports the
+/// usage `card` describes, so tokens and money flow like a real call's.
 pub(crate) fn model(
     name: &'static str,
+    card: Card,
     latency: std::ops::RangeInclusive<Duration>,
     error_rate: f64,
     hang_rate: f64,
     seed: u64,
     outage: Arc<AtomicBool>,
 ) -> impl Primitive<Input = String, Output = String> {
-    let answer = from_fn(name, move |prompt: String, _ctx| {
+    let answer = from_fn(name, move |prompt: String, ctx: WorkflowContext| {
         let down = outage.load(Ordering::Relaxed);
         async move {
             if down {
                 return Err(Error::transient("503 Service Unavailable"));
             }
+            ctx.record_usage(card.usage(&prompt))?;
             Ok(format!(
                 "[{name}] {}",
                 prompt.chars().rev().collect::<String>()
             ))
         }
     })
-    .with_kind(Kind::new("llm"));
+    .with_gen_ai(GenAiCall::chat(card.provider, card.model));
     let faults = FaultConfig::builder()
         .latency(latency)
         .error_rate(error_rate)
@@ -94,6 +151,7 @@ pub(crate) fn pipeline(
     let ms = Duration::from_millis;
     let (cheap, cheap_breaker) = robust(model(
         "cheap_model",
+        CHEAP,
         ms(20)..=ms(120),
         0.15,
         0.02,
@@ -102,6 +160,7 @@ pub(crate) fn pipeline(
     ));
     let (quality, quality_breaker) = robust(model(
         "quality_model",
+        QUALITY,
         ms(80)..=ms(400),
         0.10,
         0.02,
@@ -111,6 +170,7 @@ pub(crate) fn pipeline(
     let backup = || {
         model(
             "backup_model",
+            BACKUP,
             ms(150)..=ms(300),
             0.02,
             0.0,

@@ -72,7 +72,10 @@ pub(crate) fn install(
 
     catalog::describe();
     metrics::gauge!(catalog::BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    // Counters of rare events exist from the start, so dashboards and
+    // alerts see 0 rather than no data.
     metrics::counter!(catalog::SPANS_DROPPED_TOTAL).absolute(0);
+    metrics::counter!(catalog::LLM_USAGE_REJECTED_TOTAL).absolute(0);
     Ok(handle)
 }
 

@@ -187,7 +187,11 @@ impl Settings {
         let mut table = PriceTable::bundled();
         if let Some(path) = &self.price_file {
             let file = PriceTable::from_file(path).map_err(|error| {
-                invalid(PRICE_FILE_VAR, &path.display().to_string(), error.to_string())
+                invalid(
+                    PRICE_FILE_VAR,
+                    &path.display().to_string(),
+                    error.to_string(),
+                )
             })?;
             table = table.merged(file);
         }

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 
 use crate::context::WorkflowContext;
 use crate::error::Result;
-use crate::instrument::{Kind, Meta};
+use crate::instrument::{GenAiCall, Kind, Meta};
 use crate::primitive::Primitive;
 
 /// A primitive made from a closure by [`from_fn`].
@@ -52,6 +52,14 @@ impl<F, I, O> FromFn<F, I, O> {
     /// Sets the `primitive_type` label (default `custom`).
     pub fn with_kind(mut self, kind: Kind) -> Self {
         self.meta = Meta::new(self.meta.name().to_owned(), kind);
+        self
+    }
+
+    /// Declares the model call the closure makes: its spans become CLIENT
+    /// spans named `{operation} {model}` and its kind [`Kind::LLM`]; see
+    /// [`Meta::gen_ai`].
+    pub fn with_gen_ai(mut self, call: GenAiCall) -> Self {
+        self.meta = Meta::gen_ai(self.meta.name().to_owned(), call);
         self
     }
 }

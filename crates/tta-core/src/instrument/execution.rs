@@ -9,8 +9,8 @@ use super::position::Position;
 use super::{Meta, attributes, events, link, span};
 use crate::context::WorkflowContext;
 use crate::error::Error;
-use crate::llm::{self, Tally};
 use crate::llm::semconv::attributes as gen_ai;
+use crate::llm::{self, Tally};
 
 /// How an execution ended.
 pub(crate) enum Outcome<'e> {

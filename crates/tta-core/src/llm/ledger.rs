@@ -40,7 +40,10 @@ impl Ledger {
     pub(crate) fn add(&self, call: UsageTotals) {
         let mut ledger = Some(self);
         while let Some(current) = ledger {
-            *current.totals.lock().unwrap_or_else(PoisonError::into_inner) += call;
+            *current
+                .totals
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) += call;
             ledger = current.parent.as_deref();
         }
     }

@@ -79,7 +79,11 @@ use crate::instrument::attributes::{self, AttributeValue};
 use semconv::attributes as attr;
 
 /// Records one call's usage for `ctx`'s run; see [`WorkflowContext::record_usage`].
-pub(crate) fn record(ctx: &WorkflowContext, ledger: &Ledger, usage: Usage) -> Result<Cost, UsageError> {
+pub(crate) fn record(
+    ctx: &WorkflowContext,
+    ledger: &Ledger,
+    usage: Usage,
+) -> Result<Cost, UsageError> {
     if let Err(error) = usage.validate() {
         metrics::counter!(catalog::LLM_USAGE_REJECTED_TOTAL).increment(1);
         tracing::warn!(
@@ -134,8 +138,17 @@ fn annotate_call(span: &Span, usage: &Usage) {
 
 /// Closes one execution's usage: the GenAI duration of an LLM call, the
 /// attributes of its span, and the ∑ handed to the execution around it.
-pub(crate) fn settle(tally: Tally, span: Option<&Span>, elapsed: Duration, error: Option<ErrorKind>) {
-    let Tally { own, subtree, model } = tally;
+pub(crate) fn settle(
+    tally: Tally,
+    span: Option<&Span>,
+    elapsed: Duration,
+    error: Option<ErrorKind>,
+) {
+    let Tally {
+        own,
+        subtree,
+        model,
+    } = tally;
     if let Some(model) = &model {
         model.record_duration(elapsed, error);
     }
@@ -158,7 +171,11 @@ pub(crate) fn settle(tally: Tally, span: Option<&Span>, elapsed: Duration, error
             attributes::set(span, attr::SUBTREE_UNPRICED_CALLS, subtree.unpriced_calls);
             attributes::set(span, attr::SUBTREE_INPUT_TOKENS, subtree.input_tokens);
             attributes::set(span, attr::SUBTREE_OUTPUT_TOKENS, subtree.output_tokens);
-            attributes::set(span, attr::SUBTREE_COST, AttributeValue::F64(subtree.cost.as_dollars()));
+            attributes::set(
+                span,
+                attr::SUBTREE_COST,
+                AttributeValue::F64(subtree.cost.as_dollars()),
+            );
         }
     }
     frame::credit(subtree);

@@ -233,7 +233,8 @@ thread_local! {
 /// The entry for `usage`'s model, registered on first use.
 pub(crate) fn entry(usage: &Usage) -> Arc<ModelEntry> {
     let generation = GENERATION.load(Ordering::Acquire);
-    let fresh = |entry: &Arc<ModelEntry>| entry.generation == generation && entry.key.matches(usage);
+    let fresh =
+        |entry: &Arc<ModelEntry>| entry.generation == generation && entry.key.matches(usage);
     if let Some(last) = LAST.with_borrow(|last| last.as_ref().filter(|e| fresh(e)).cloned()) {
         return last;
     }

@@ -149,13 +149,17 @@ impl FromStr for Usd {
         let whole: u64 = if whole.is_empty() {
             0
         } else {
-            whole.parse().map_err(|_| error("the amount is too large"))?
+            whole
+                .parse()
+                .map_err(|_| error("the amount is too large"))?
         };
         let scale = 10_u64.pow(9 - fraction.len() as u32);
         let fraction: u64 = if fraction.is_empty() {
             0
         } else {
-            fraction.parse().map_err(|_| error("the decimals are invalid"))?
+            fraction
+                .parse()
+                .map_err(|_| error("the decimals are invalid"))?
         };
         whole
             .checked_mul(NANOS_PER_DOLLAR)
@@ -189,7 +193,16 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_an_amount() {
-        for text in ["", "$", "-1", "1.2.3", "1e-6", "0.0000000001", "abc", "99999999999999"] {
+        for text in [
+            "",
+            "$",
+            "-1",
+            "1.2.3",
+            "1e-6",
+            "0.0000000001",
+            "abc",
+            "99999999999999",
+        ] {
             let error = text.parse::<Usd>().expect_err(text);
             assert!(error.to_string().contains("is not an amount"), "{error}");
         }
@@ -197,7 +210,9 @@ mod tests {
 
     #[test]
     fn sums_saturate_instead_of_wrapping() {
-        let total: Usd = [Usd::from_nanos(u64::MAX), Usd::from_nanos(1)].into_iter().sum();
+        let total: Usd = [Usd::from_nanos(u64::MAX), Usd::from_nanos(1)]
+            .into_iter()
+            .sum();
         assert_eq!(total.nanos(), u64::MAX);
         assert_eq!(Usd::ZERO.saturating_sub(Usd::from_nanos(5)), Usd::ZERO);
     }

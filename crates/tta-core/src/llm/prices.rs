@@ -174,7 +174,10 @@ impl PriceTable {
                 });
             };
             if model == SNAPSHOT_KEY {
-                table.snapshot_date = fields.get("date").and_then(Value::as_str).map(str::to_owned);
+                table.snapshot_date = fields
+                    .get("date")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
                 continue;
             }
             if let Some(price) = parse_entry(model, fields)? {
@@ -279,10 +282,14 @@ fn parse_entry(model: &str, fields: &Map<String, Value>) -> Result<Option<ModelP
             return Err(invalid("is over $1 per token, which no model charges"));
         }
         // Dollars per token to nano-dollars per million tokens.
-        Ok(Some(Usd::from_nanos((dollars_per_token * 1e15).round() as u64)))
+        Ok(Some(Usd::from_nanos(
+            (dollars_per_token * 1e15).round() as u64
+        )))
     };
-    let (Some(input), Some(output)) = (price("input_cost_per_token")?, price("output_cost_per_token")?)
-    else {
+    let (Some(input), Some(output)) = (
+        price("input_cost_per_token")?,
+        price("output_cost_per_token")?,
+    ) else {
         return Ok(None);
     };
     Ok(Some(ModelPrice {
@@ -357,9 +364,15 @@ mod tests {
         let gpt = parsed.lookup("openai", "gpt-4o").expect("gpt-4o priced");
         assert_eq!(gpt.input, Usd::from_cents(250));
         assert_eq!(gpt.cache_read, Some(Usd::from_cents(125)));
-        let llama = parsed.lookup("groq", "llama-3.3-70b-versatile").expect("groq priced");
+        let llama = parsed
+            .lookup("groq", "llama-3.3-70b-versatile")
+            .expect("groq priced");
         assert_eq!(llama.output, Usd::from_cents(79));
-        assert!(parsed.lookup("mistral_ai", "mistral-small-latest").is_some());
+        assert!(
+            parsed
+                .lookup("mistral_ai", "mistral-small-latest")
+                .is_some()
+        );
         assert!(parsed.lookup("gcp.gemini", "gemini-2.5-flash").is_some());
     }
 
@@ -380,16 +393,28 @@ mod tests {
             ("not json", "not valid JSON"),
             ("[1, 2]", "top level must be an object"),
             (r#"{"m": 3}"#, "`m` is invalid: must be an object"),
-            (r#"{"m": {"input_cost_per_token": "cheap", "output_cost_per_token": 1e-6}}"#, "must be a number"),
-            (r#"{"m": {"input_cost_per_token": -1e-6, "output_cost_per_token": 1e-6}}"#, "zero or more"),
-            (r#"{"m": {"input_cost_per_token": 5, "output_cost_per_token": 1e-6}}"#, "over $1 per token"),
+            (
+                r#"{"m": {"input_cost_per_token": "cheap", "output_cost_per_token": 1e-6}}"#,
+                "must be a number",
+            ),
+            (
+                r#"{"m": {"input_cost_per_token": -1e-6, "output_cost_per_token": 1e-6}}"#,
+                "zero or more",
+            ),
+            (
+                r#"{"m": {"input_cost_per_token": 5, "output_cost_per_token": 1e-6}}"#,
+                "over $1 per token",
+            ),
         ];
         for (text, expected) in cases {
             let error = PriceTable::from_json(text).expect_err(text);
             assert!(error.to_string().contains(expected), "{text}: {error}");
         }
         let missing = PriceTable::from_file("/nonexistent/prices.json").expect_err("missing file");
-        assert!(missing.to_string().contains("/nonexistent/prices.json"), "{missing}");
+        assert!(
+            missing.to_string().contains("/nonexistent/prices.json"),
+            "{missing}"
+        );
     }
 
     #[test]

@@ -202,7 +202,9 @@ impl Usage {
 
     /// The model that answered, or the one asked for.
     pub fn model(&self) -> &str {
-        self.response_model.as_deref().unwrap_or(&self.request_model)
+        self.response_model
+            .as_deref()
+            .unwrap_or(&self.request_model)
     }
 
     /// Checks that the counts can be a real bill.
@@ -354,7 +356,9 @@ impl AddAssign for UsageTotals {
         self.unpriced_calls = self.unpriced_calls.saturating_add(other.unpriced_calls);
         self.input_tokens = self.input_tokens.saturating_add(other.input_tokens);
         self.output_tokens = self.output_tokens.saturating_add(other.output_tokens);
-        self.cache_read_tokens = self.cache_read_tokens.saturating_add(other.cache_read_tokens);
+        self.cache_read_tokens = self
+            .cache_read_tokens
+            .saturating_add(other.cache_read_tokens);
         self.cache_write_tokens = self
             .cache_write_tokens
             .saturating_add(other.cache_write_tokens);
@@ -400,9 +404,18 @@ mod tests {
     #[test]
     fn impossible_counts_are_rejected_with_the_reason() {
         let cases = [
-            (Usage::new("openai", "gpt-4o").input_tokens(MAX_TOKENS_PER_CALL + 1), "more than any call"),
-            (Usage::openai("openai", "gpt-4o", 10, 11, 0, 0), "exceed the 10 input tokens"),
-            (Usage::openai("openai", "gpt-4o", 0, 0, 5, 6), "exceed the 5 output tokens"),
+            (
+                Usage::new("openai", "gpt-4o").input_tokens(MAX_TOKENS_PER_CALL + 1),
+                "more than any call",
+            ),
+            (
+                Usage::openai("openai", "gpt-4o", 10, 11, 0, 0),
+                "exceed the 10 input tokens",
+            ),
+            (
+                Usage::openai("openai", "gpt-4o", 0, 0, 5, 6),
+                "exceed the 5 output tokens",
+            ),
             (Usage::new("openai", " "), "model name is empty"),
             (Usage::new("", "gpt-4o"), "provider name is empty"),
         ];

@@ -91,9 +91,8 @@ where
             .max_capacity(config.max_capacity)
             .eviction_listener(move |_key, _value, cause| listener.evicted(cause));
         if let Some(weigher) = config.weigher {
-            builder = builder.weigher(move |key: &K, entry: &Entry<P::Output>| {
-                weigher(key, &entry.value)
-            });
+            builder = builder
+                .weigher(move |key: &K, entry: &Entry<P::Output>| weigher(key, &entry.value));
         }
         if let Some(ttl) = config.time_to_live {
             builder = builder.time_to_live(ttl);

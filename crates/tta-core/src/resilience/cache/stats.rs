@@ -119,8 +119,16 @@ impl Telemetry {
     pub(super) fn saved(&self, usage: &UsageTotals, computed_in: Duration) {
         let micros = u64::try_from(computed_in.as_micros()).unwrap_or(u64::MAX);
         for (tally, counter, amount) in [
-            (&self.saved_tokens, &self.saved_tokens_counter, usage.total_tokens()),
-            (&self.saved_nanos, &self.saved_cost_counter, usage.cost.nanos()),
+            (
+                &self.saved_tokens,
+                &self.saved_tokens_counter,
+                usage.total_tokens(),
+            ),
+            (
+                &self.saved_nanos,
+                &self.saved_cost_counter,
+                usage.cost.nanos(),
+            ),
             (&self.saved_micros, &self.saved_time_counter, micros),
         ] {
             tally.fetch_add(amount, Ordering::Relaxed);
