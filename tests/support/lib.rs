@@ -3,6 +3,7 @@
 //! - [`metrics`]: one process-wide debugging recorder, read as exact values.
 //! - [`http`]: a raw HTTP client for scraping and abusing endpoints.
 //! - [`tools`]: `promtool` and the Pushgateway, found on the `PATH`.
+//! - [`openai_mock`]: an OpenAI-compatible server on loopback, scripted per request.
 //! - [`spans`]: a subscriber that captures spans, their parents and fields,
 //!   and log events, for the current thread.
 
@@ -11,6 +12,7 @@
 
 pub mod http;
 pub mod metrics;
+pub mod openai_mock;
 pub mod otlp_http;
 pub mod primitives;
 pub mod spans;

@@ -40,6 +40,11 @@ pub use tta_core::*;
 #[cfg(feature = "telemetry")]
 pub use tta_exporter as telemetry;
 
+/// A chat-completion primitive for OpenAI-compatible APIs, reporting its
+/// tokens and cost; see [`openai::ChatCompletion`]. Needs the `openai` feature.
+#[cfg(feature = "openai")]
+pub use tta_openai as openai;
+
 #[doc = include_str!("primitive_attribute.md")]
 pub use tta_macros::primitive;
 

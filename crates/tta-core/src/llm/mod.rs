@@ -51,8 +51,10 @@
 //!   (`tta_cache_saved_*`).
 //!
 //! Prompts and responses are never recorded: a report holds counts and
-//! names only.
+//! names only. Content goes on spans only on opt-in, scrubbed and capped:
+//! see [`capture`].
 
+pub mod capture;
 mod frame;
 mod ledger;
 mod models;

@@ -91,6 +91,10 @@ pub mod attributes {
     /// The call's cost in dollars: not in the conventions, but read by
     /// Langfuse (`costDetails.total`) and others.
     pub const COST: &str = "gen_ai.usage.cost";
+    /// The input messages, captured only on opt-in.
+    pub const INPUT_MESSAGES: &str = "gen_ai.input.messages";
+    /// The output messages, captured only on opt-in.
+    pub const OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
     /// The error's type on a failed call (a stable attribute).
     pub const ERROR_TYPE: &str = "error.type";
 

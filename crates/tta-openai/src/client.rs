@@ -1,0 +1,228 @@
+//! [`ChatCompletion`]: the primitive that calls a chat model.
+
+use std::sync::Once;
+use std::time::Duration;
+
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use serde_json::json;
+use tta_core::instrument::GenAiCall;
+use tta_core::llm::{Usage, capture};
+use tta_core::{ConfigError, Error, Meta, Primitive, Result, WorkflowContext};
+
+use crate::config::ChatConfig;
+use crate::error::{self, ProviderError};
+use crate::types::{ChatRequest, ChatResponse, Message};
+use crate::wire;
+
+/// A chat completion against an OpenAI-compatible API, as a primitive.
+///
+/// Each call is a CLIENT span named `chat {model}` with the OpenTelemetry
+/// GenAI attributes; the usage in the response is reported to the run
+/// ([`WorkflowContext::record_usage`]), so tokens, cost, budgets, cache
+/// savings and the GenAI metrics follow with no extra code. Errors come
+/// back with the kind retries and breakers expect (see [`ProviderError`]).
+/// Each request carries the run's `traceparent`, so a tracing proxy such
+/// as LiteLLM's joins the trace.
+///
+/// ```no_run
+/// use tta_core::PrimitiveExt;
+/// use tta_openai::{ChatCompletion, ChatConfig, ChatRequest};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let model = ChatCompletion::new(ChatConfig::openai("gpt-4o-mini").build()?)?;
+/// let answer = model.run(ChatRequest::user("Say hi").max_tokens(20)).await?;
+/// println!("{} ({:?})", answer.content, answer.usage);
+/// # Ok(())
+/// # }
+/// ```
+pub struct ChatCompletion {
+    config: ChatConfig,
+    endpoint: String,
+    authorization: Option<HeaderValue>,
+    client: reqwest::Client,
+    meta: Meta,
+}
+
+impl ChatCompletion {
+    /// A client for `config`. Fails only if the HTTP client cannot be built.
+    ///
+    /// TLS is rustls with the *ring* provider. If the process has no
+    /// default rustls provider yet, *ring* is installed as the default.
+    pub fn new(config: ChatConfig) -> std::result::Result<Self, ConfigError> {
+        static TLS: Once = Once::new();
+        // Another crate may have installed a provider first; either is fine.
+        TLS.call_once(|| drop(rustls::crypto::ring::default_provider().install_default()));
+        let client = reqwest::Client::builder()
+            .default_headers(config.headers.clone())
+            .build()
+            .map_err(|error| ConfigError::new("client", error.to_string()))?;
+        let authorization = config
+            .api_key
+            .as_ref()
+            .map(|key| {
+                HeaderValue::from_str(&format!("Bearer {key}")).map(|mut value| {
+                    value.set_sensitive(true);
+                    value
+                })
+            })
+            .transpose()
+            .map_err(|_| ConfigError::new("api_key", "holds characters a header cannot carry"))?;
+        let call = GenAiCall::new("chat", config.provider.clone(), config.model.clone());
+        Ok(Self {
+            endpoint: format!("{}/chat/completions", config.base_url),
+            meta: Meta::gen_ai(config.name.clone(), call),
+            authorization,
+            client,
+            config,
+        })
+    }
+
+    /// The configuration it calls with.
+    pub fn config(&self) -> &ChatConfig {
+        &self.config
+    }
+
+    fn transport_error(&self, error: &reqwest::Error, timeout: Duration) -> Error {
+        if error.is_timeout() {
+            return Error::Timeout { after: timeout };
+        }
+        let mut reason = error.to_string();
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            reason = format!("{reason}: {cause}");
+            source = cause.source();
+        }
+        Error::transient(ProviderError::Connect {
+            provider: self.config.provider.clone(),
+            url: self.endpoint.clone(),
+            reason,
+        })
+    }
+
+    fn invalid(&self, bytes: usize, reason: impl Into<String>) -> Error {
+        Error::transient(ProviderError::InvalidResponse {
+            provider: self.config.provider.clone(),
+            bytes,
+            reason: reason.into(),
+        })
+    }
+
+    /// Reads a 2xx body into the answer and its usage.
+    fn answer(&self, body: &[u8]) -> Result<ChatResponse> {
+        let invalid = |reason: String| self.invalid(body.len(), reason);
+        let parsed: wire::Response =
+            serde_json::from_slice(body).map_err(|error| invalid(error.to_string()))?;
+        let choice = parsed
+            .choices
+            .into_iter()
+            .next()
+            .ok_or_else(|| invalid("it has no choices".to_owned()))?;
+        let model = parsed.model.unwrap_or_else(|| self.config.model.clone());
+        let usage = parsed.usage.map(|usage| {
+            let cached = usage
+                .prompt_tokens_details
+                .and_then(|details| details.cached_tokens);
+            let reasoning = usage
+                .completion_tokens_details
+                .and_then(|details| details.reasoning_tokens);
+            let mut reported = Usage::openai(
+                self.config.provider.clone(),
+                self.config.model.clone(),
+                usage.prompt_tokens,
+                cached.unwrap_or(0),
+                usage.completion_tokens,
+                reasoning.unwrap_or(0),
+            )
+            .response_model(model.clone());
+            if let Some(reason) = &choice.finish_reason {
+                reported = reported.finish_reason(reason.clone());
+            }
+            reported
+        });
+        Ok(ChatResponse {
+            content: choice.message.content.unwrap_or_default(),
+            finish_reason: choice.finish_reason,
+            model,
+            id: parsed.id,
+            usage,
+        })
+    }
+}
+
+/// Messages in the conventions' capture format: role and text parts.
+fn captured(messages: &[Message]) -> String {
+    let messages: Vec<_> = messages
+        .iter()
+        .map(|message| json!({"role": message.role, "parts": [{"type": "text", "content": message.content}]}))
+        .collect();
+    serde_json::Value::Array(messages).to_string()
+}
+
+impl Primitive for ChatCompletion {
+    type Input = ChatRequest;
+    type Output = ChatResponse;
+
+    fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    async fn execute(&self, request: ChatRequest, ctx: &WorkflowContext) -> Result<ChatResponse> {
+        let body = wire::Request {
+            model: &self.config.model,
+            messages: &request.messages,
+            max_tokens: request.max_tokens.or(self.config.max_tokens),
+            temperature: request.temperature,
+            stream: false,
+        };
+        let body = serde_json::to_vec(&body).map_err(Error::user)?;
+        let timeout = ctx
+            .remaining()
+            .map_or(self.config.timeout, |left| left.min(self.config.timeout));
+        let mut http = self
+            .client
+            .post(&self.endpoint)
+            .timeout(timeout)
+            .header(CONTENT_TYPE, "application/json")
+            .header("traceparent", ctx.traceparent().to_string())
+            .body(body);
+        if let Some(authorization) = &self.authorization {
+            http = http.header(AUTHORIZATION, authorization.clone());
+        }
+        let response = http
+            .send()
+            .await
+            .map_err(|error| self.transport_error(&error, timeout))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        // A body cut short of its length fails here, as a transport error.
+        let body = response
+            .bytes()
+            .await
+            .map_err(|error| self.transport_error(&error, timeout))?;
+        if !status.is_success() {
+            return Err(error::from_status(
+                &self.config.provider,
+                status,
+                &headers,
+                &body,
+            ));
+        }
+        let answer = self.answer(&body)?;
+        if let Some(usage) = &answer.usage {
+            // Counts the provider could not have billed make the answer suspect.
+            ctx.record_usage(usage.clone())
+                .map_err(|error| self.invalid(body.len(), error.reason().to_owned()))?;
+        }
+        let output = [Message {
+            role: crate::Role::Assistant,
+            content: answer.content.clone(),
+        }];
+        if capture::content_capture() {
+            capture::record_content(ctx, &captured(&request.messages), &captured(&output));
+        }
+        Ok(answer)
+    }
+}
+
+tta_core::impl_operators!(ChatCompletion);

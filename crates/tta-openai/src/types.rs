@@ -1,0 +1,138 @@
+//! What a chat completion takes and returns.
+
+use std::fmt;
+
+use serde::Serialize;
+use tta_core::llm::Usage;
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Instructions for the model.
+    System,
+    /// The user's words.
+    User,
+    /// The model's earlier answers.
+    Assistant,
+}
+
+/// One message of a conversation.
+#[derive(Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    /// Who wrote it.
+    pub role: Role,
+    /// What it says.
+    pub content: String,
+}
+
+/// Prompts may hold personal data: `Debug` shows their size, not their text.
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Message")
+            .field("role", &self.role)
+            .field("content_bytes", &self.content.len())
+            .finish()
+    }
+}
+
+/// The input of a [`ChatCompletion`](crate::ChatCompletion): the messages and
+/// per-request settings.
+///
+/// ```
+/// use tta_openai::ChatRequest;
+///
+/// let request = ChatRequest::user("Summarise this report.")
+///     .system("You are terse.")
+///     .max_tokens(200);
+/// assert_eq!(request.messages.len(), 2);
+/// let from_text: ChatRequest = "Hello".into();
+/// assert_eq!(from_text.messages[0].content, "Hello");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChatRequest {
+    /// The conversation, oldest first.
+    pub messages: Vec<Message>,
+    /// The most tokens to generate; the client's default when `None`.
+    pub max_tokens: Option<u32>,
+    /// Sampling temperature; the provider's default when `None`.
+    pub temperature: Option<f32>,
+}
+
+impl ChatRequest {
+    /// A request with one user message.
+    pub fn user(content: impl Into<String>) -> Self {
+        Self {
+            messages: vec![Message {
+                role: Role::User,
+                content: content.into(),
+            }],
+            ..Self::default()
+        }
+    }
+
+    /// Puts a system message first.
+    pub fn system(mut self, content: impl Into<String>) -> Self {
+        self.messages.insert(
+            0,
+            Message {
+                role: Role::System,
+                content: content.into(),
+            },
+        );
+        self
+    }
+
+    /// Caps the tokens generated.
+    pub fn max_tokens(mut self, max_tokens: u32) -> Self {
+        self.max_tokens = Some(max_tokens);
+        self
+    }
+
+    /// Sets the sampling temperature.
+    pub fn temperature(mut self, temperature: f32) -> Self {
+        self.temperature = Some(temperature);
+        self
+    }
+}
+
+impl From<String> for ChatRequest {
+    fn from(content: String) -> Self {
+        Self::user(content)
+    }
+}
+
+impl From<&str> for ChatRequest {
+    fn from(content: &str) -> Self {
+        Self::user(content)
+    }
+}
+
+/// The model's answer, and what it used.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChatResponse {
+    /// The text of the first choice.
+    pub content: String,
+    /// Why the model stopped: `stop`, `length`, `tool_calls`, ...
+    pub finish_reason: Option<String>,
+    /// The model that answered, as the provider names it.
+    pub model: String,
+    /// The provider's id for the completion.
+    pub id: Option<String>,
+    /// The usage the provider reported, already recorded on the run;
+    /// `None` if the provider sent none.
+    pub usage: Option<Usage>,
+}
+
+/// Answers may hold personal data: `Debug` shows their size, not their text.
+impl fmt::Debug for ChatResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatResponse")
+            .field("content_bytes", &self.content.len())
+            .field("finish_reason", &self.finish_reason)
+            .field("model", &self.model)
+            .field("id", &self.id)
+            .field("usage", &self.usage)
+            .finish()
+    }
+}

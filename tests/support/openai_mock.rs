@@ -1,0 +1,238 @@
+//! An OpenAI-compatible chat-completions server on 127.0.0.1, scripted per
+//! request: answers with usage, scripted latency, 429s, 5xx, hangs,
+//! garbage and truncated bodies. It speaks HTTP/1.1 over a real socket,
+//! so the client under test goes through its whole stack; it is written on
+//! plain sockets because a well-behaved HTTP library cannot send a body
+//! shorter than its `content-length`.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// What the server does with one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// 200 with a completion: this text, reporting this `usage` object,
+    /// after `delay`.
+    Answer {
+        content: String,
+        usage: Value,
+        delay: Duration,
+    },
+    /// This status, body and extra headers.
+    Status {
+        status: u16,
+        body: String,
+        headers: Vec<(String, String)>,
+    },
+    /// Reads the request and never answers (until the connection closes).
+    Hang,
+    /// 200 with this body, whatever it is.
+    Body(String),
+    /// 200 announcing `length` bytes and sending only `sent` of them.
+    Truncated { length: usize, sent: String },
+}
+
+impl Reply {
+    /// A plain answer with OpenAI-shaped usage.
+    pub fn answer(content: &str, prompt: u64, cached: u64, completion: u64) -> Self {
+        Reply::Answer {
+            content: content.to_owned(),
+            usage: json!({
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+                "prompt_tokens_details": {"cached_tokens": cached},
+                "completion_tokens_details": {"reasoning_tokens": 0}
+            }),
+            delay: Duration::ZERO,
+        }
+    }
+
+    /// An error status with an OpenAI-shaped error body.
+    pub fn error(status: u16, message: &str) -> Self {
+        Reply::Status {
+            status,
+            body: json!({"error": {"message": message, "type": "error"}}).to_string(),
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// One request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+#[derive(Default)]
+struct Script {
+    replies: VecDeque<Reply>,
+    received: Vec<Received>,
+}
+
+/// The server. Requests beyond the script get [`Reply::answer`] with fixed usage.
+pub struct MockProvider {
+    address: SocketAddr,
+    script: Arc<Mutex<Script>>,
+}
+
+impl MockProvider {
+    /// Listens on a free loopback port; each connection gets a thread.
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+        let address = listener.local_addr().expect("a bound address");
+        let script = Arc::new(Mutex::new(Script::default()));
+        let shared = Arc::clone(&script);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let script = Arc::clone(&shared);
+                std::thread::spawn(move || serve(stream, &script));
+            }
+        });
+        Self { address, script }
+    }
+
+    /// The base URL a client is configured with: `http://127.0.0.1:PORT/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.address)
+    }
+
+    /// Queues replies for the next requests, in order.
+    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.lock().replies.extend(replies);
+    }
+
+    /// Every request received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.lock().received.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Script> {
+        self.script.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn serve(stream: TcpStream, script: &Mutex<Script>) {
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    loop {
+        let Some(request) = read_request(&mut reader) else {
+            return;
+        };
+        let reply = {
+            let mut script = script.lock().unwrap_or_else(PoisonError::into_inner);
+            script.received.push(request.clone());
+            script
+                .replies
+                .pop_front()
+                .unwrap_or_else(|| Reply::answer("default answer", 10, 0, 5))
+        };
+        let model = request.body["model"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_owned();
+        let response = match reply {
+            Reply::Answer {
+                content,
+                usage,
+                delay,
+            } => {
+                std::thread::sleep(delay);
+                let body = json!({
+                    "id": "chatcmpl-mock",
+                    "object": "chat.completion",
+                    "model": format!("{model}-2024-07-18"),
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                    "usage": usage,
+                });
+                http(200, &[], &body.to_string())
+            }
+            Reply::Status {
+                status,
+                body,
+                headers,
+            } => http(status, &headers, &body),
+            Reply::Body(body) => http(200, &[], &body),
+            Reply::Truncated { length, sent } => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n"
+                );
+                let _ = writer.write_all(head.as_bytes());
+                let _ = writer.write_all(sent.as_bytes());
+                return; // closes the connection mid-body
+            }
+            Reply::Hang => {
+                // Hold the connection until the client gives up and closes it.
+                let mut sink = [0; 1];
+                let _ = reader
+                    .get_mut()
+                    .set_read_timeout(Some(Duration::from_secs(30)));
+                let _ = reader.read(&mut sink);
+                return;
+            }
+        };
+        if writer.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn http(status: u16, headers: &[(String, String)], body: &str) -> String {
+    let mut response = format!(
+        "HTTP/1.1 {status} Mock\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        response.push_str(&format!("{name}: {value}\r\n"));
+    }
+    response.push_str("\r\n");
+    response.push_str(body);
+    response
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Received> {
+    let mut line = String::new();
+    reader.read_line(&mut line).ok().filter(|read| *read > 0)?;
+    let path = line.split_whitespace().nth(1)?.to_owned();
+    let mut headers = Vec::new();
+    let mut length = 0;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).ok().filter(|read| *read > 0)?;
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some(Received {
+        path,
+        headers,
+        body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+    })
+}
