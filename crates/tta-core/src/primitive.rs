@@ -9,7 +9,8 @@ use crate::error::Result;
 use crate::instrument::{Instrumented, Meta, Position, RunGuard};
 use crate::resilience::{
     Bulkhead, BulkheadConfig, CacheConfig, Cached, CircuitBreaker, CircuitBreakerConfig, Fallback,
-    InputKey, RateLimit, RateLimitConfig, Retry, RetryPolicy, Timeout,
+    InputKey, RateLimit, RateLimitConfig, Retry, RetryPolicy, Timeout, TokenLimit,
+    TokenLimitConfig,
 };
 
 /// One step of a workflow: takes an input and a context, returns an output or an [`Error`](crate::Error).
@@ -164,6 +165,15 @@ pub trait PrimitiveExt: Primitive + Sized {
     /// Caps the call rate with a token bucket; see [`RateLimit`].
     fn rate_limit(self, config: RateLimitConfig) -> RateLimit<Self> {
         RateLimit::new(self, config)
+    }
+
+    /// Caps the model tokens per window, reserving `estimate(input)` before
+    /// each call and billing the reported usage after it; see [`TokenLimit`].
+    fn token_limit<F>(self, config: TokenLimitConfig, estimate: F) -> TokenLimit<Self, F>
+    where
+        F: Fn(&Self::Input) -> u64 + Send + Sync + 'static,
+    {
+        TokenLimit::new(self, config, estimate)
     }
 
     /// Caches outputs keyed by the input itself; see [`Cached`].

@@ -14,6 +14,10 @@ use crate::error::{self, ProviderError};
 use crate::types::{ChatRequest, ChatResponse, Message};
 use crate::wire;
 
+/// The output cap assumed for estimates when neither the request nor the
+/// configuration sets `max_tokens`.
+const DEFAULT_MAX_TOKENS: u32 = 4_096;
+
 /// A chat completion against an OpenAI-compatible API, as a primitive.
 ///
 /// Each call is a CLIENT span named `chat {model}` with the OpenTelemetry
@@ -81,6 +85,25 @@ impl ChatCompletion {
     /// The configuration it calls with.
     pub fn config(&self) -> &ChatConfig {
         &self.config
+    }
+
+    /// The estimate to give a [`TokenLimit`](tta_core::resilience::TokenLimit)
+    /// around this client: [`ChatRequest::estimated_tokens`] with the
+    /// configured `max_tokens`, or 4,096 without one.
+    ///
+    /// ```
+    /// use tta_core::PrimitiveExt;
+    /// use tta_core::resilience::TokenLimitConfig;
+    /// use tta_openai::{ChatCompletion, ChatConfig};
+    ///
+    /// let chat = ChatCompletion::new(ChatConfig::ollama("llama3.2").max_tokens(512).build()?)?;
+    /// let estimate = chat.token_estimate();
+    /// let limited = chat.token_limit(TokenLimitConfig::per_minute(30_000).build()?, estimate);
+    /// # Ok::<(), tta_core::ConfigError>(())
+    /// ```
+    pub fn token_estimate(&self) -> impl Fn(&ChatRequest) -> u64 + Send + Sync + 'static {
+        let default_max = self.config.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
+        move |request: &ChatRequest| request.estimated_tokens(default_max)
     }
 
     fn transport_error(&self, error: &reqwest::Error, timeout: Duration) -> Error {

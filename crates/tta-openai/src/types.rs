@@ -94,6 +94,26 @@ impl ChatRequest {
         self.temperature = Some(temperature);
         self
     }
+
+    /// An upper estimate of the tokens this request can bill, for a
+    /// [`TokenLimit`](tta_core::resilience::TokenLimit) to reserve: the
+    /// prompt at one token per three bytes (tokenizers average about four)
+    /// plus four per message, and `max_tokens`, or `default_max_tokens`
+    /// when the request sets none. The limiter bills the real usage after
+    /// the call.
+    ///
+    /// ```
+    /// let request = tta_openai::ChatRequest::user("x".repeat(300)).max_tokens(500);
+    /// assert_eq!(request.estimated_tokens(4_096), 100 + 4 + 500);
+    /// ```
+    pub fn estimated_tokens(&self, default_max_tokens: u32) -> u64 {
+        let prompt: u64 = self
+            .messages
+            .iter()
+            .map(|message| (message.content.len() as u64).div_ceil(3) + 4)
+            .sum();
+        prompt + u64::from(self.max_tokens.unwrap_or(default_max_tokens))
+    }
 }
 
 impl From<String> for ChatRequest {

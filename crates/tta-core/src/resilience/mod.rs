@@ -13,6 +13,7 @@
 //! | `p.circuit_breaker(config)` | [`CircuitBreaker`] | [`CircuitBreakerConfig`], [`TripOn`] |
 //! | `p.bulkhead(config)` | [`Bulkhead`] | [`BulkheadConfig`] |
 //! | `p.rate_limit(config)` | [`RateLimit`] | [`RateLimitConfig`], [`OnLimit`] |
+//! | `p.token_limit(config, estimate)` | [`TokenLimit`] | [`TokenLimitConfig`] |
 //! | `p.cached(config)`, `p.cached_by(config, key)` | [`Cached`] | [`CacheConfig`] |
 //! | — | [`Saga`] | [`Saga::builder`] |
 //!
@@ -53,6 +54,7 @@ mod rate_limit;
 mod retry;
 mod saga;
 mod timeout;
+mod token_limit;
 
 pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadConfigBuilder};
 pub use cache::{CacheConfig, CacheConfigBuilder, CacheStats, Cached, InputKey, MAX_EXPIRY};
@@ -67,3 +69,4 @@ pub use retry::{
 };
 pub use saga::{Saga, SagaBuilder};
 pub use timeout::{NoFallback, OnTimeout, Timeout};
+pub use token_limit::{TokenLimit, TokenLimitConfig, TokenLimitConfigBuilder};
