@@ -1,9 +1,7 @@
 //! [`ChatCompletion`]: the primitive that calls a chat model.
 
-use std::sync::Once;
-use std::time::Duration;
-
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::{HeaderMap, Uri};
 use serde_json::json;
 use tta_core::instrument::GenAiCall;
 use tta_core::llm::{Usage, capture};
@@ -11,6 +9,7 @@ use tta_core::{ConfigError, Error, Meta, Primitive, Result, WorkflowContext};
 
 use crate::config::ChatConfig;
 use crate::error::{self, ProviderError};
+use crate::transport::{Failure, Transport};
 use crate::types::{ChatRequest, ChatResponse, Message};
 use crate::wire;
 
@@ -42,42 +41,40 @@ const DEFAULT_MAX_TOKENS: u32 = 4_096;
 /// ```
 pub struct ChatCompletion {
     config: ChatConfig,
-    endpoint: String,
-    authorization: Option<HeaderValue>,
-    client: reqwest::Client,
+    endpoint: Uri,
+    /// The configured headers, `Content-Type` and `Authorization`, built once.
+    headers: HeaderMap,
+    transport: Transport,
     meta: Meta,
 }
 
 impl ChatCompletion {
-    /// A client for `config`. Fails only if the HTTP client cannot be built.
+    /// A client for `config`. Fails only if the endpoint is not a valid URI
+    /// or TLS cannot be set up.
     ///
-    /// TLS is rustls with the *ring* provider. If the process has no
-    /// default rustls provider yet, *ring* is installed as the default.
+    /// TLS is rustls with the *ring* provider, given to this client alone:
+    /// nothing process-wide is installed.
     pub fn new(config: ChatConfig) -> std::result::Result<Self, ConfigError> {
-        static TLS: Once = Once::new();
-        // Another crate may have installed a provider first; either is fine.
-        TLS.call_once(|| drop(rustls::crypto::ring::default_provider().install_default()));
-        let client = reqwest::Client::builder()
-            .default_headers(config.headers.clone())
-            .build()
-            .map_err(|error| ConfigError::new("client", error.to_string()))?;
-        let authorization = config
-            .api_key
-            .as_ref()
-            .map(|key| {
-                HeaderValue::from_str(&format!("Bearer {key}")).map(|mut value| {
-                    value.set_sensitive(true);
-                    value
-                })
-            })
-            .transpose()
-            .map_err(|_| ConfigError::new("api_key", "holds characters a header cannot carry"))?;
+        let endpoint: Uri = format!("{}/chat/completions", config.base_url)
+            .parse()
+            .map_err(|error: http::uri::InvalidUri| {
+                ConfigError::new("base_url", error.to_string())
+            })?;
+        let mut headers = config.headers.clone();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(key) = &config.api_key {
+            let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+                ConfigError::new("api_key", "holds characters a header cannot carry")
+            })?;
+            value.set_sensitive(true);
+            headers.insert(AUTHORIZATION, value);
+        }
         let call = GenAiCall::new("chat", config.provider.clone(), config.model.clone());
         Ok(Self {
-            endpoint: format!("{}/chat/completions", config.base_url),
+            endpoint,
+            headers,
+            transport: Transport::new()?,
             meta: Meta::gen_ai(config.name.clone(), call),
-            authorization,
-            client,
             config,
         })
     }
@@ -106,19 +103,14 @@ impl ChatCompletion {
         move |request: &ChatRequest| request.estimated_tokens(default_max)
     }
 
-    fn transport_error(&self, error: &reqwest::Error, timeout: Duration) -> Error {
-        if error.is_timeout() {
-            return Error::Timeout { after: timeout };
-        }
-        let mut reason = error.to_string();
-        let mut source = std::error::Error::source(error);
-        while let Some(cause) = source {
-            reason = format!("{reason}: {cause}");
-            source = cause.source();
-        }
+    fn transport_error(&self, failure: Failure) -> Error {
+        let reason = match failure {
+            Failure::Send(reason) => reason,
+            Failure::Body(reason) => format!("the answer was cut off: {reason}"),
+        };
         Error::transient(ProviderError::Connect {
             provider: self.config.provider.clone(),
-            url: self.endpoint.clone(),
+            url: self.endpoint.to_string(),
             reason,
         })
     }
@@ -202,35 +194,24 @@ impl Primitive for ChatCompletion {
         let timeout = ctx
             .remaining()
             .map_or(self.config.timeout, |left| left.min(self.config.timeout));
-        let mut http = self
-            .client
-            .post(&self.endpoint)
-            .timeout(timeout)
-            .header(CONTENT_TYPE, "application/json")
-            .header("traceparent", ctx.traceparent().to_string())
-            .body(body);
-        if let Some(authorization) = &self.authorization {
-            http = http.header(AUTHORIZATION, authorization.clone());
-        }
-        let response = http
-            .send()
+        let mut headers = self.headers.clone();
+        let traceparent =
+            HeaderValue::from_str(&ctx.traceparent().to_string()).map_err(Error::user)?;
+        headers.insert(HeaderName::from_static("traceparent"), traceparent);
+        let exchange = self.transport.post(&self.endpoint, headers, body);
+        let answer = tokio::time::timeout(timeout, exchange)
             .await
-            .map_err(|error| self.transport_error(&error, timeout))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        // A body cut short of its length fails here, as a transport error.
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| self.transport_error(&error, timeout))?;
-        if !status.is_success() {
+            .map_err(|_| Error::Timeout { after: timeout })?
+            .map_err(|failure| self.transport_error(failure))?;
+        if !answer.status.is_success() {
             return Err(error::from_status(
                 &self.config.provider,
-                status,
-                &headers,
-                &body,
+                answer.status,
+                &answer.headers,
+                &answer.body,
             ));
         }
+        let body = answer.body;
         let answer = self.answer(&body)?;
         if let Some(usage) = &answer.usage {
             // Counts the provider could not have billed make the answer suspect.

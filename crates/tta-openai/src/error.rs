@@ -3,8 +3,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use http::header::RETRY_AFTER;
+use http::{HeaderMap, StatusCode};
 use tta_core::Error;
 
 use crate::wire::ErrorBody;
@@ -123,7 +123,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
+    use http::HeaderValue;
 
     #[test]
     fn retry_after_prefers_milliseconds_then_seconds() {

@@ -30,8 +30,9 @@
 //!   failures are transient, other 4xx are permanent with the provider's
 //!   message, and a garbage body is a clear, transient error. See
 //!   [`ProviderError`].
-//! - **TLS** is rustls with the *ring* provider: no C build of aws-lc, and
-//!   certificates from the platform's store.
+//! - **TLS** is rustls with the *ring* provider, over hyper: no C build of
+//!   aws-lc, certificates from the platform's store (Mozilla's where it has
+//!   none), and no process-wide crypto provider installed.
 //! - **Privacy**: prompts and answers are recorded nowhere, unless
 //!   `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true` asks for them
 //!   on spans, scrubbed of secrets and capped
@@ -40,6 +41,7 @@
 mod client;
 mod config;
 mod error;
+mod transport;
 mod types;
 mod wire;
 

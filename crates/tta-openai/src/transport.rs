@@ -1,0 +1,100 @@
+//! One HTTP exchange with the provider, over hyper and rustls with *ring*.
+//!
+//! The client has its own HTTP stack rather than sharing the exporter's
+//! reqwest: reqwest's TLS, once compiled in, would need a process-wide
+//! crypto provider before *any* reqwest client is built, and the
+//! exporter's plain-HTTP clients would panic without one.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tta_core::ConfigError;
+
+/// What came back: status, headers and the whole body.
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// Why no whole answer came back.
+pub(crate) enum Failure {
+    /// The request could not be sent or the connection failed.
+    Send(String),
+    /// The answer's body was cut off or unreadable.
+    Body(String),
+}
+
+#[derive(Clone)]
+pub(crate) struct Transport {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+impl Transport {
+    /// HTTPS with the platform's root certificates, or Mozilla's where the
+    /// platform has none; plain HTTP for local servers.
+    pub(crate) fn new() -> Result<Self, ConfigError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = HttpsConnectorBuilder::new();
+        let builder = match builder.with_provider_and_native_roots(Arc::clone(&provider)) {
+            Ok(builder) => builder,
+            Err(_) => HttpsConnectorBuilder::new()
+                .with_provider_and_webpki_roots(provider)
+                .map_err(|error| ConfigError::new("tls", error.to_string()))?,
+        };
+        let connector = builder
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .build();
+        Ok(Self {
+            client: Client::builder(TokioExecutor::new()).build(connector),
+        })
+    }
+
+    /// POSTs `body` to `uri` and reads the whole answer.
+    pub(crate) async fn post(
+        &self,
+        uri: &Uri,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Answer, Failure> {
+        let mut request = Request::post(uri.clone())
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|error| Failure::Send(error.to_string()))?;
+        *request.headers_mut() = headers;
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|error| Failure::Send(chain(&error)))?;
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map_err(|error| Failure::Body(chain(&error)))?
+            .to_bytes();
+        Ok(Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+/// An error and its sources, joined: hyper's top-level messages are terse.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
+}
