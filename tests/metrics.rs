@@ -266,3 +266,33 @@ async fn deadline_and_cancellation_are_errors_with_their_own_kind() {
         1
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_parallel_counts_its_branch_time_so_its_speedup_can_be_read() {
+    install();
+    let branches =
+        sleepy("speedup_fast", 100) | sleepy("speedup_slow", 300) | sleepy("speedup_mid", 200);
+    let nested = sleepy("speedup_first", 50) >> branches;
+    for _ in 0..2 {
+        nested.run(1).await.unwrap();
+    }
+    let name = [(
+        "primitive_name",
+        "speedup_fast | speedup_slow | speedup_mid",
+    )];
+    // Two runs of 100 + 300 + 200 ms of branches, each run 300 ms long: a 2× speedup.
+    assert_eq!(
+        counter(PARALLEL_BRANCH_MICROSECONDS_TOTAL, &name),
+        1_200_000
+    );
+    let own: f64 = histogram(EXECUTION_DURATION_SECONDS, &name).iter().sum();
+    assert!((own - 0.6).abs() < 1e-3, "{own}");
+    // Only parallels count branch time.
+    assert_eq!(
+        counter(
+            PARALLEL_BRANCH_MICROSECONDS_TOTAL,
+            &[("primitive_name", "speedup_first")]
+        ),
+        0
+    );
+}

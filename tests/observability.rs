@@ -35,9 +35,10 @@ fn yaml(relative: &str) -> Yaml {
     documents.remove(0)
 }
 
-const DASHBOARDS: [&str; 2] = [
+const DASHBOARDS: [&str; 3] = [
     "grafana/dashboards/tta-primitives.json",
     "grafana/dashboards/tta-resilience.json",
+    "grafana/dashboards/tta-cost.json",
 ];
 const RULES: [&str; 2] = [
     "prometheus/rules/tta-recording.yml",
@@ -386,10 +387,18 @@ fn every_metric_the_stack_names_is_in_the_catalog() {
         used.len() >= 15,
         "the dashboards and rules cover most of the catalog: {used:?}"
     );
-    assert!(
-        used.contains(catalog::CACHE_EVICTIONS_TOTAL)
-            && used.contains(catalog::RETRY_ATTEMPTS_TOTAL)
-    );
+    for metric in [
+        catalog::CACHE_EVICTIONS_TOTAL,
+        catalog::RETRY_ATTEMPTS_TOTAL,
+        catalog::LLM_COST_NANO_USD_TOTAL,
+        catalog::LLM_TOKENS_TOTAL,
+        catalog::LLM_UNPRICED_CALLS_TOTAL,
+        catalog::CACHE_SAVED_COST_NANO_USD_TOTAL,
+        catalog::CACHE_SAVED_MICROSECONDS_TOTAL,
+        catalog::PARALLEL_BRANCH_MICROSECONDS_TOTAL,
+    ] {
+        assert!(used.contains(metric), "no panel or rule reads {metric}");
+    }
 }
 
 /// A Prometheus on a free loopback port, scraping `target` every second

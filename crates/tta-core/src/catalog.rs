@@ -50,6 +50,8 @@ pub const FALLBACK_TOTAL: &str = "tta_fallback_total";
 pub const CIRCUIT_BREAKER_STATE: &str = "tta_circuit_breaker_state";
 /// Circuit-breaker state changes, by `primitive_name` and `to`.
 pub const CIRCUIT_BREAKER_TRANSITIONS_TOTAL: &str = "tta_circuit_breaker_transitions_total";
+/// Time a parallel's branches ran, summed, in microseconds, by `primitive_name`.
+pub const PARALLEL_BRANCH_MICROSECONDS_TOTAL: &str = "tta_parallel_branch_microseconds_total";
 /// Routing decisions, by `primitive_name` and `route`.
 pub const ROUTER_DECISIONS_TOTAL: &str = "tta_router_decisions_total";
 /// Model calls reported, by `provider` and `model`.
@@ -261,6 +263,13 @@ pub const ALL: &[MetricDef] = &[
         &["primitive_name", "to"],
         None,
         "Circuit-breaker state changes.",
+    ),
+    def(
+        PARALLEL_BRANCH_MICROSECONDS_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Time a parallel's branches ran, summed, in microseconds: over the parallel's own duration, its speedup.",
     ),
     def(
         ROUTER_DECISIONS_TOTAL,

@@ -4,13 +4,15 @@
 use tokio::time::Instant;
 use tracing::Span;
 
+use super::frame::{self, Tally};
 use super::handles::Handles;
+use super::kind::Kind;
 use super::position::Position;
 use super::{Meta, attributes, events, link, span};
 use crate::context::WorkflowContext;
 use crate::error::Error;
+use crate::llm;
 use crate::llm::semconv::attributes as gen_ai;
-use crate::llm::{self, Tally};
 
 /// How an execution ended.
 pub(crate) enum Outcome<'e> {
@@ -79,7 +81,7 @@ impl<'a> Execution<'a> {
     /// tally as the current frame.
     pub(crate) fn poll_inner<R>(&mut self, poll: impl FnOnce() -> R) -> R {
         let span = &self.span;
-        llm::within(&mut self.tally, || match span {
+        frame::within(&mut self.tally, || match span {
             Some(span) => span.in_scope(poll),
             None => poll(),
         })
@@ -108,7 +110,13 @@ impl<'a> Execution<'a> {
             Some(error) => events::failed(meta, ctx, position, elapsed, error, dropped),
         });
         let tally = std::mem::take(&mut self.tally);
+        if meta.kind() == Kind::PARALLEL {
+            self.handles.branches_ran(tally.branch_time);
+        }
         llm::settle(tally, self.span.as_ref(), elapsed, error.map(Error::kind));
+        if let Position::Branch(_) = position {
+            frame::credit_branch(elapsed);
+        }
         if let Some(span) = &self.span {
             span::close(span, error.map_or(Ok(()), Err));
         }

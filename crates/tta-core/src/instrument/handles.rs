@@ -44,6 +44,8 @@ pub(crate) struct Handles {
     /// Registered on first use of each kind, so that a primitive that never
     /// fails exports no zero-valued error series.
     errors: [OnceLock<Counter>; ErrorKind::ALL.len()],
+    /// A parallel's summed branch time, registered on its first run.
+    branch_time: OnceLock<Counter>,
 }
 
 impl Handles {
@@ -68,6 +70,7 @@ impl Handles {
             ),
             active: gauge!(catalog::ACTIVE_EXECUTIONS, "primitive_type" => kind),
             errors: Default::default(),
+            branch_time: OnceLock::new(),
             name,
             kind,
         }
@@ -85,6 +88,17 @@ impl Handles {
         if let Some(kind) = error {
             self.error_counter(kind).increment(1);
         }
+    }
+
+    /// Counts how long a parallel's branches ran, summed: over the
+    /// parallel's own duration, the speedup it gave.
+    pub(crate) fn branches_ran(&self, total: Duration) {
+        let micros = u64::try_from(total.as_micros()).unwrap_or(u64::MAX);
+        self.branch_time
+            .get_or_init(|| {
+                counter!(catalog::PARALLEL_BRANCH_MICROSECONDS_TOTAL, "primitive_name" => self.name.clone())
+            })
+            .increment(micros);
     }
 
     fn error_counter(&self, error: ErrorKind) -> &Counter {

@@ -23,6 +23,7 @@ mod decisions;
 mod events;
 mod execution;
 mod family;
+pub(crate) mod frame;
 mod future;
 mod guard;
 mod handles;

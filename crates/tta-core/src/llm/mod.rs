@@ -55,9 +55,8 @@
 //! see [`capture`].
 
 pub mod capture;
-mod frame;
 mod ledger;
-mod models;
+pub(crate) mod models;
 mod money;
 mod prices;
 pub mod semconv;
@@ -71,13 +70,13 @@ pub use money::{ParseUsdError, Usd};
 pub use prices::{ModelPrice, PriceError, PriceTable, price_table, set_price_table};
 pub use usage::{Budget, Cost, MAX_TOKENS_PER_CALL, Tokens, Usage, UsageError, UsageTotals};
 
-pub(crate) use frame::{Tally, measure, within};
 pub(crate) use ledger::{Ledger, Limits};
 
 use crate::catalog;
 use crate::context::WorkflowContext;
 use crate::error::ErrorKind;
 use crate::instrument::attributes::{self, AttributeValue};
+use crate::instrument::frame::{self, Tally};
 use semconv::attributes as attr;
 
 /// Records one call's usage for `ctx`'s run; see [`WorkflowContext::record_usage`].
@@ -150,6 +149,7 @@ pub(crate) fn settle(
         own,
         subtree,
         model,
+        ..
     } = tally;
     if let Some(model) = &model {
         model.record_duration(elapsed, error);

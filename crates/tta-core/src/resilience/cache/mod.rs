@@ -17,8 +17,9 @@ use stats::{Lookup, Telemetry};
 
 use crate::context::WorkflowContext;
 use crate::error::Result;
+use crate::instrument::frame::measure;
 use crate::instrument::{Kind, Meta, Position, fields, primitive_event, record_on_own_span};
-use crate::llm::{UsageTotals, measure};
+use crate::llm::UsageTotals;
 use crate::primitive::{Primitive, PrimitiveExt};
 
 /// The key function of a cache keyed by its input.

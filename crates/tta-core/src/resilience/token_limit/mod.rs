@@ -17,8 +17,8 @@ use ledger::{Ledger, Reserved};
 use crate::config::ConfigError;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
+use crate::instrument::frame::measure;
 use crate::instrument::{Kind, Meta, Position, primitive_event};
-use crate::llm::measure;
 use crate::primitive::{Primitive, PrimitiveExt};
 use crate::resilience::OnLimit;
 

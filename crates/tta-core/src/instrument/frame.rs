@@ -1,11 +1,12 @@
-//! Usage rolled up the execution tree.
+//! What an execution's subtree did, rolled up the execution tree: the model
+//! usage reported inside it and the time its parallel branches ran.
 //!
-//! Each execution keeps a [`Tally`] of the calls reported inside it. While
-//! its future is polled, its tally is this thread's current frame, so a
-//! report made anywhere inside lands in the innermost execution; when an
-//! execution finishes, its subtree's totals are added to the frame around
-//! it. The frame moves in and out of a thread-local by value, so the
-//! bookkeeping needs no allocation, no lock and no pointer.
+//! Each execution keeps a [`Tally`]. While its future is polled, its tally
+//! is this thread's current frame, so a report made anywhere inside lands
+//! in the innermost execution; when an execution finishes, its subtree's
+//! totals are added to the frame around it. The frame moves in and out of a
+//! thread-local by value, so the bookkeeping needs no allocation, no lock
+//! and no pointer.
 //!
 //! Work spawned onto another task leaves the tree (as its spans do): its
 //! usage still reaches the run's ledger, not the spawner's ∑.
@@ -19,8 +20,10 @@ use std::task::{Context, Poll, ready};
 
 use pin_project_lite::pin_project;
 
-use super::models::ModelEntry;
-use super::usage::UsageTotals;
+use std::time::Duration;
+
+use crate::llm::UsageTotals;
+use crate::llm::models::ModelEntry;
 
 /// The usage under one execution.
 #[derive(Default)]
@@ -31,6 +34,8 @@ pub(crate) struct Tally {
     pub(crate) subtree: UsageTotals,
     /// The model of the execution's own last report.
     pub(crate) model: Option<Arc<ModelEntry>>,
+    /// How long its direct parallel branches ran, summed.
+    pub(crate) branch_time: Duration,
 }
 
 thread_local! {
@@ -73,6 +78,14 @@ pub(crate) fn credit(subtree: UsageTotals) {
     }
     if let Some(mut tally) = CURRENT.take() {
         tally.subtree += subtree;
+        CURRENT.set(Some(tally));
+    }
+}
+
+/// Adds a finished branch's running time to the parallel around it.
+pub(crate) fn credit_branch(elapsed: Duration) {
+    if let Some(mut tally) = CURRENT.take() {
+        tally.branch_time += elapsed;
         CURRENT.set(Some(tally));
     }
 }
