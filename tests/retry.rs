@@ -248,3 +248,37 @@ fn invalid_policies_name_the_field() {
         .unwrap_err();
     assert_eq!(error.field(), "max_elapsed");
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_rate_limits_retry_after_outweighs_a_shorter_backoff() {
+    let (limited, calls) = always_failing("r_retry_after", || Error::RateLimited {
+        retry_after: Some(Duration::from_secs(2)),
+    });
+    let retry = limited.retry(policy(3, Backoff::constant(100 * MS), Jitter::None));
+    retry.run(()).await.unwrap_err();
+    assert_eq!(
+        *calls.lock().unwrap(),
+        [
+            Duration::ZERO,
+            Duration::from_secs(2),
+            Duration::from_secs(4)
+        ]
+    );
+
+    // A wait past the deadline gives up at once instead of sleeping through it.
+    let (limited, calls) = always_failing("r_retry_after_deadline", || Error::RateLimited {
+        retry_after: Some(Duration::from_secs(30)),
+    });
+    let retry = limited.retry(policy(3, Backoff::constant(100 * MS), Jitter::None));
+    let ctx = WorkflowContext::builder()
+        .timeout(Duration::from_secs(10))
+        .build();
+    let started = Instant::now();
+    let error = retry.run_with((), ctx).await.unwrap_err();
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    assert_eq!(calls.lock().unwrap().len(), 1);
+    assert!(
+        matches!(error, Error::RetriesExhausted { attempts: 1, .. }),
+        "{error:?}"
+    );
+}

@@ -345,6 +345,32 @@ mod tests {
     }
 
     #[test]
+    fn a_price_file_extends_the_bundled_snapshot() {
+        let path = std::env::temp_dir().join(format!("tta-prices-{}.json", std::process::id()));
+        std::fs::write(
+            &path,
+            r#"{"in-house-7b": {"input_cost_per_token": 1e-7, "output_cost_per_token": 2e-7}}"#,
+        )
+        .unwrap();
+        let path_text = path.display().to_string();
+        let settings = Settings::from_env(env(&[("TTA_LLM_PRICES_FILE", &path_text)])).unwrap();
+        let table = settings.price_table().unwrap().expect("a table");
+        std::fs::remove_file(&path).unwrap();
+        let price = table
+            .lookup("acme", "in-house-7b")
+            .expect("the file's model");
+        assert_eq!(price.output.nanos(), 200_000_000);
+        assert!(
+            table.lookup("openai", "gpt-4o").is_some(),
+            "the snapshot is kept"
+        );
+        assert_eq!(
+            Settings::from_env(env(&[])).unwrap().price_table().unwrap(),
+            None
+        );
+    }
+
+    #[test]
     fn the_standard_sampler_variables_become_a_ratio() {
         let ratio =
             |pairs: &[(&str, &str)]| Settings::from_env(env(pairs)).unwrap().trace_sample_ratio;

@@ -38,17 +38,23 @@ pub fn content_capture() -> bool {
         OFF => false,
         ON => true,
         _ => {
-            let enabled = std::env::var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")
-                .is_ok_and(|value| {
-                    matches!(
-                        value.trim().to_ascii_lowercase().as_str(),
-                        "true" | "1" | "span_only" | "span_and_event"
-                    )
-                });
+            let value = std::env::var("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT").ok();
+            let enabled = asks_for_spans(value.as_deref());
             set_content_capture(enabled);
             enabled
         }
     }
+}
+
+/// Whether a `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` value asks
+/// for content on spans: `true`, `1`, `SPAN_ONLY` or `SPAN_AND_EVENT`.
+fn asks_for_spans(value: Option<&str>) -> bool {
+    value.is_some_and(|value| {
+        matches!(
+            value.trim().to_ascii_lowercase().as_str(),
+            "true" | "1" | "span_only" | "span_and_event"
+        )
+    })
 }
 
 /// Turns content capture on or off for the whole process.
@@ -133,6 +139,22 @@ pub fn record_content(ctx: &WorkflowContext, input: &str, output: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_documented_values_turn_capture_on() {
+        for on in ["true", "TRUE", "1", "SPAN_ONLY", " span_and_event "] {
+            assert!(asks_for_spans(Some(on)), "{on}");
+        }
+        for off in [
+            None,
+            Some("false"),
+            Some("NO_CONTENT"),
+            Some("EVENT_ONLY"),
+            Some("yes please"),
+        ] {
+            assert!(!asks_for_spans(off), "{off:?}");
+        }
+    }
 
     #[test]
     fn every_pattern_compiles() {

@@ -41,16 +41,24 @@ pub fn convention() -> Convention {
         STABLE => Convention::Stable,
         LATEST => Convention::LatestExperimental,
         _ => {
-            let opted_in = std::env::var("OTEL_SEMCONV_STABILITY_OPT_IN")
-                .is_ok_and(|list| list.split(',').any(|item| item.trim() == OPT_IN_VALUE));
-            let chosen = if opted_in {
-                Convention::LatestExperimental
-            } else {
-                Convention::Stable
-            };
+            let chosen = from_opt_in(
+                std::env::var("OTEL_SEMCONV_STABILITY_OPT_IN")
+                    .ok()
+                    .as_deref(),
+            );
             set_convention(chosen);
             chosen
         }
+    }
+}
+
+/// The convention an `OTEL_SEMCONV_STABILITY_OPT_IN` value asks for.
+fn from_opt_in(list: Option<&str>) -> Convention {
+    let opted_in = list.is_some_and(|list| list.split(',').any(|item| item.trim() == OPT_IN_VALUE));
+    if opted_in {
+        Convention::LatestExperimental
+    } else {
+        Convention::Stable
     }
 }
 
@@ -170,4 +178,23 @@ pub mod metrics {
         (INFERENCE_DURATION, DURATION_BUCKETS),
         (TOKEN_USAGE, TOKEN_BUCKETS),
     ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_opt_in_is_one_item_of_a_comma_separated_list() {
+        assert_eq!(from_opt_in(None), Convention::Stable);
+        assert_eq!(from_opt_in(Some("http")), Convention::Stable);
+        assert_eq!(
+            from_opt_in(Some("gen_ai_latest_experimental_not")),
+            Convention::Stable
+        );
+        assert_eq!(
+            from_opt_in(Some("http, gen_ai_latest_experimental")),
+            Convention::LatestExperimental
+        );
+    }
 }

@@ -29,6 +29,10 @@ const STATUSES: [&str; 2] = ["success", "error"];
 ///   `retry_attempt_start`, then `retry_attempt_success` or
 ///   `retry_attempt_failed`; giving up logs `retry_exhausted`.
 /// - `tta_retry_attempts_total{attempt, status}` counts every attempt.
+/// - **A rate limit's `Retry-After` is honoured**: after
+///   [`Error::RateLimited`] with a `retry_after`, the next attempt waits at
+///   least that long, whatever the backoff says, and gives up at once if
+///   that wait would pass the deadline or `max_elapsed`.
 /// - An error the policy does not retry is returned unchanged after the
 ///   attempt that raised it. When attempts run out, or the next one could
 ///   not start before [`max_elapsed`](RetryPolicyBuilder::max_elapsed) or
@@ -172,12 +176,19 @@ where
             if !self.policy.should_retry(&error) {
                 return Err(error);
             }
-            let wait = self.policy.backoff.delay(
+            let backoff = self.policy.backoff.delay(
                 attempt,
                 previous_wait,
                 self.policy.jitter,
                 fastrand::f64,
             );
+            // The provider knows when it will take the call again.
+            let wait = match &error {
+                Error::RateLimited {
+                    retry_after: Some(retry_after),
+                } => backoff.max(*retry_after),
+                _ => backoff,
+            };
             if let Some(reason) = self.stop_before_next(attempt, wait, started, ctx) {
                 primitive_event!(warn, "retry_exhausted", self.meta, ctx,
                     attempts = attempt, reason, error = %error);
