@@ -122,7 +122,7 @@ struct Workflows {
 }
 
 fn workflows() -> Workflows {
-    let (llm, llm_handles, llm_cache) = llm::pipeline(42);
+    let (llm, llm_handles, llm_cache) = llm::pipeline(llm::simulated(42));
     let ms = Duration::from_millis;
 
     // Embeddings: rate-limited and bulkheaded, behind a small cache that

@@ -137,38 +137,42 @@ pub(crate) struct Handles {
     pub(crate) outage: Arc<AtomicBool>,
 }
 
-/// The pipeline: answers come from a cache keyed by the normalised prompt;
-/// a miss is routed by length to a cheap or a quality model, each robust,
-/// each falling back to a second provider.
-pub(crate) fn pipeline(
-    seed: u64,
-) -> (
-    impl Primitive<Input = String, Output = String>,
-    Handles,
-    impl Fn() -> CacheStats,
-) {
+/// The models a pipeline routes between, and the switch that takes the
+/// simulated primaries down.
+pub(crate) struct Models {
+    pub(crate) cheap: BoxPrimitive<String, String>,
+    pub(crate) quality: BoxPrimitive<String, String>,
+    pub(crate) backup: BoxPrimitive<String, String>,
+    pub(crate) outage: Arc<AtomicBool>,
+}
+
+/// Simulated models: GPT-4o mini, Claude Sonnet 4 and Llama 3.3 on Groq,
+/// with their latencies, failures, hangs and list prices. Reproducible per seed.
+pub(crate) fn simulated(seed: u64) -> Models {
     let outage = Arc::new(AtomicBool::new(false));
     let ms = Duration::from_millis;
-    let (cheap, cheap_breaker) = robust(model(
-        "cheap_model",
-        CHEAP,
-        ms(20)..=ms(120),
-        0.15,
-        0.02,
-        seed,
-        outage.clone(),
-    ));
-    let (quality, quality_breaker) = robust(model(
-        "quality_model",
-        QUALITY,
-        ms(80)..=ms(400),
-        0.10,
-        0.02,
-        seed + 1,
-        outage.clone(),
-    ));
-    let backup = || {
-        model(
+    Models {
+        cheap: model(
+            "cheap_model",
+            CHEAP,
+            ms(20)..=ms(120),
+            0.15,
+            0.02,
+            seed,
+            outage.clone(),
+        )
+        .boxed(),
+        quality: model(
+            "quality_model",
+            QUALITY,
+            ms(80)..=ms(400),
+            0.10,
+            0.02,
+            seed + 1,
+            outage.clone(),
+        )
+        .boxed(),
+        backup: model(
             "backup_model",
             BACKUP,
             ms(150)..=ms(300),
@@ -177,12 +181,28 @@ pub(crate) fn pipeline(
             seed + 2,
             Arc::new(AtomicBool::new(false)),
         )
-    };
+        .boxed(),
+        outage,
+    }
+}
+
+/// The pipeline: answers come from a cache keyed by the normalised prompt;
+/// a miss is routed by length to the cheap or the quality model, each
+/// robust, each falling back to the backup.
+pub(crate) fn pipeline(
+    models: Models,
+) -> (
+    impl Primitive<Input = String, Output = String>,
+    Handles,
+    impl Fn() -> CacheStats,
+) {
+    let (cheap, cheap_breaker) = robust(models.cheap);
+    let (quality, quality_breaker) = robust(models.quality);
     let router = Router::builder("model_router", |prompt: &String, _ctx: &WorkflowContext| {
         if prompt.len() < 40 { "short" } else { "long" }
     })
-    .route("short", cheap.fallback(backup()))
-    .route("long", quality.fallback(backup()))
+    .route("short", cheap.fallback(models.backup.clone()))
+    .route("long", quality.fallback(models.backup))
     .build()
     .expect("two routes");
     let config = CacheConfig::builder()
@@ -196,7 +216,7 @@ pub(crate) fn pipeline(
     let stats = move || stats_source.stats();
     let handles = Handles {
         breakers: vec![cheap_breaker, quality_breaker],
-        outage,
+        outage: models.outage,
     };
     (
         SharedPrimitive(cached).named("llm_pipeline"),
