@@ -73,4 +73,8 @@ mod documentation_examples {
 
     #[doc = include_str!("../../../docs/primitives.md")]
     struct Primitives;
+
+    #[cfg(feature = "openai")]
+    #[doc = include_str!("../../../docs/llm.md")]
+    struct Llm;
 }

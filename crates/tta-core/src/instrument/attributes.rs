@@ -53,6 +53,12 @@ pub fn set_attribute_sink(sink: AttributeSink) -> Result<(), AttributeSink> {
     SINK.set(sink)
 }
 
+/// Whether a sink is installed: without one, callers skip looking up the
+/// current span, which costs more than everything else they would do.
+pub(crate) fn have_sink() -> bool {
+    SINK.get().is_some()
+}
+
 /// Sets `key` on `span` through the installed sink, if any.
 pub(crate) fn set<'a>(span: &Span, key: &'static str, value: impl Into<AttributeValue<'a>>) {
     if let Some(sink) = SINK.get() {

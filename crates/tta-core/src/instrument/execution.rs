@@ -6,7 +6,6 @@ use tracing::Span;
 
 use super::frame::{self, Tally};
 use super::handles::Handles;
-use super::kind::Kind;
 use super::position::Position;
 use super::{Meta, attributes, events, link, span};
 use crate::context::WorkflowContext;
@@ -109,11 +108,15 @@ impl<'a> Execution<'a> {
             None => events::completed(meta, ctx, position, elapsed),
             Some(error) => events::failed(meta, ctx, position, elapsed, error, dropped),
         });
-        let tally = std::mem::take(&mut self.tally);
-        if meta.kind() == Kind::PARALLEL {
-            self.handles.branches_ran(tally.branch_time);
+        // Only a parallel's children run at `Position::Branch`, so only a
+        // parallel has branch time.
+        let branch_time = self.tally.branch_time();
+        if !branch_time.is_zero() {
+            self.handles.branches_ran(branch_time);
         }
-        llm::settle(tally, self.span.as_ref(), elapsed, error.map(Error::kind));
+        if let Some(usage) = self.tally.take_usage() {
+            llm::settle(usage, self.span.as_ref(), elapsed, error.map(Error::kind));
+        }
         if let Position::Branch(_) = position {
             frame::credit_branch(elapsed);
         }

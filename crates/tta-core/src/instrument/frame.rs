@@ -3,39 +3,123 @@
 //!
 //! Each execution keeps a [`Tally`]. While its future is polled, its tally
 //! is this thread's current frame, so a report made anywhere inside lands
-//! in the innermost execution; when an execution finishes, its subtree's
-//! totals are added to the frame around it. The frame moves in and out of a
-//! thread-local by value, so the bookkeeping needs no allocation, no lock
-//! and no pointer.
+//! in the innermost execution; when an execution finishes, what its subtree
+//! did is added to the frame around it. The frame moves in and out of a
+//! thread-local by value, so the bookkeeping needs no lock and no pointer.
+//!
+//! Every execution carries a tally and swaps it on every poll, so a tally is
+//! two plain words: a thread-local holding a type without drop glue costs
+//! about a nanosecond to swap, one with drop glue (a `Box`) about thirty.
+//! The usage itself lives in a shared slab, in a slot taken only by the
+//! executions that report usage or have a descendant that did.
 //!
 //! Work spawned onto another task leaves the tree (as its spans do): its
 //! usage still reaches the run's ledger, not the spawner's ∑.
 
 use std::cell::Cell;
 use std::future::Future;
-use std::mem;
+use std::num::NonZeroU32;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use pin_project_lite::pin_project;
-
-use std::time::Duration;
 
 use crate::llm::UsageTotals;
 use crate::llm::models::ModelEntry;
 
-/// The usage under one execution.
-#[derive(Default)]
+/// What one execution's subtree did.
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Tally {
+    /// The slab slot of its model usage, if any was reported in the subtree.
+    usage: Option<Slot>,
+    /// How long its direct parallel branches ran, summed, in nanoseconds.
+    branch_nanos: u64,
+}
+
+/// A slot of [`SLAB`]; 1-based, so that `Option<Slot>` is one word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot(NonZeroU32);
+
+/// The usage of every execution that has some, by slot.
+#[derive(Default)]
+struct Slab {
+    slots: Vec<Option<UsageTally>>,
+    free: Vec<Slot>,
+}
+
+static SLAB: Mutex<Slab> = Mutex::new(Slab {
+    slots: Vec::new(),
+    free: Vec::new(),
+});
+
+fn slab() -> std::sync::MutexGuard<'static, Slab> {
+    // Every change is a single assignment: a poisoned slab is still sound.
+    SLAB.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Slab {
+    fn index(slot: Slot) -> usize {
+        slot.0.get() as usize - 1
+    }
+
+    fn get_or_insert(&mut self, slot: &mut Option<Slot>) -> &mut UsageTally {
+        let taken = *slot.get_or_insert_with(|| match self.free.pop() {
+            Some(free) => free,
+            None => {
+                self.slots.push(None);
+                let next = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+                Slot(NonZeroU32::new(next).unwrap_or(NonZeroU32::MAX))
+            }
+        });
+        let index = Self::index(taken);
+        self.slots[index].get_or_insert_with(UsageTally::default)
+    }
+
+    fn take(&mut self, slot: Slot) -> Option<UsageTally> {
+        let usage = self.slots.get_mut(Self::index(slot))?.take();
+        self.free.push(slot);
+        usage
+    }
+
+    fn subtree(&self, slot: Slot) -> UsageTotals {
+        self.slots
+            .get(Self::index(slot))
+            .and_then(Option::as_ref)
+            .map(|usage| usage.subtree)
+            .unwrap_or_default()
+    }
+}
+
+/// The model usage under one execution.
+#[derive(Default)]
+pub(crate) struct UsageTally {
     /// Reported by the execution itself: it is an LLM call.
     pub(crate) own: UsageTotals,
     /// Reported by it and everything under it.
     pub(crate) subtree: UsageTotals,
     /// The model of the execution's own last report.
     pub(crate) model: Option<Arc<ModelEntry>>,
-    /// How long its direct parallel branches ran, summed.
-    pub(crate) branch_time: Duration,
+}
+
+impl Tally {
+    /// How long the execution's parallel branches ran, summed.
+    pub(crate) fn branch_time(&self) -> Duration {
+        Duration::from_nanos(self.branch_nanos)
+    }
+
+    /// Takes the subtree's model usage, if any, and frees its slot.
+    pub(crate) fn take_usage(&mut self) -> Option<UsageTally> {
+        let slot = self.usage.take()?;
+        slab().take(slot)
+    }
+
+    /// The usage of the whole subtree.
+    fn subtree(&self) -> UsageTotals {
+        self.usage
+            .map_or_else(UsageTotals::default, |slot| slab().subtree(slot))
+    }
 }
 
 thread_local! {
@@ -50,44 +134,47 @@ struct Restore<'a> {
 
 impl Drop for Restore<'_> {
     fn drop(&mut self) {
-        *self.tally = CURRENT.replace(self.outer.take()).unwrap_or_default();
+        *self.tally = CURRENT.replace(self.outer).unwrap_or_default();
     }
 }
 
 /// Runs `poll` with `tally` as the current frame.
 pub(crate) fn within<R>(tally: &mut Tally, poll: impl FnOnce() -> R) -> R {
-    let outer = CURRENT.replace(Some(mem::take(tally)));
+    let outer = CURRENT.replace(Some(*tally));
     let _restore = Restore { tally, outer };
     poll()
 }
 
-/// Adds a call reported now to the current frame, if there is one.
-pub(crate) fn report(totals: UsageTotals, model: &Arc<ModelEntry>) {
-    if let Some(mut tally) = CURRENT.take() {
-        tally.own += totals;
-        tally.subtree += totals;
-        tally.model = Some(Arc::clone(model));
+/// Changes the current frame, if there is one.
+fn update(change: impl FnOnce(&mut Tally)) {
+    if let Some(mut tally) = CURRENT.get() {
+        change(&mut tally);
         CURRENT.set(Some(tally));
     }
 }
 
-/// Adds a finished execution's subtree to the frame around it.
+/// Adds a call reported now to the current frame.
+pub(crate) fn report(totals: UsageTotals, model: &Arc<ModelEntry>) {
+    update(|tally| {
+        let mut slab = slab();
+        let usage = slab.get_or_insert(&mut tally.usage);
+        usage.own += totals;
+        usage.subtree += totals;
+        usage.model = Some(Arc::clone(model));
+    });
+}
+
+/// Adds a finished execution's subtree usage to the frame around it.
 pub(crate) fn credit(subtree: UsageTotals) {
-    if subtree.is_empty() {
-        return;
-    }
-    if let Some(mut tally) = CURRENT.take() {
-        tally.subtree += subtree;
-        CURRENT.set(Some(tally));
+    if !subtree.is_empty() {
+        update(|tally| slab().get_or_insert(&mut tally.usage).subtree += subtree);
     }
 }
 
 /// Adds a finished branch's running time to the parallel around it.
 pub(crate) fn credit_branch(elapsed: Duration) {
-    if let Some(mut tally) = CURRENT.take() {
-        tally.branch_time += elapsed;
-        CURRENT.set(Some(tally));
-    }
+    let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+    update(|tally| tally.branch_nanos = tally.branch_nanos.saturating_add(nanos));
 }
 
 pin_project! {
@@ -105,7 +192,8 @@ pin_project! {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if !*this.done {
-                credit(mem::take(this.tally).subtree);
+                let usage = this.tally.take_usage();
+                credit(usage.map(|usage| usage.subtree).unwrap_or_default());
             }
         }
     }
@@ -128,7 +216,8 @@ impl<F: Future> Future for Measured<F> {
         let inner = this.inner;
         let output = ready!(within(this.tally, || inner.poll(cx)));
         *this.done = true;
-        let subtree = mem::take(this.tally).subtree;
+        let subtree = this.tally.subtree();
+        this.tally.take_usage();
         credit(subtree);
         Poll::Ready((output, subtree))
     }

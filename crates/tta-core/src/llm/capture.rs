@@ -123,7 +123,7 @@ fn capped(text: &str) -> Cow<'_, str> {
 /// `gen_ai.output.messages`) on the current span, scrubbed and capped, if
 /// content capture is on and the run is sampled. Does nothing otherwise.
 pub fn record_content(ctx: &WorkflowContext, input: &str, output: &str) {
-    if !ctx.is_sampled() || !content_capture() {
+    if !ctx.is_sampled() || !content_capture() || !attributes::have_sink() {
         return;
     }
     let span = Span::current();

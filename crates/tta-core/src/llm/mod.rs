@@ -76,7 +76,7 @@ use crate::catalog;
 use crate::context::WorkflowContext;
 use crate::error::ErrorKind;
 use crate::instrument::attributes::{self, AttributeValue};
-use crate::instrument::frame::{self, Tally};
+use crate::instrument::frame::{self, UsageTally};
 use semconv::attributes as attr;
 
 /// Records one call's usage for `ctx`'s run; see [`WorkflowContext::record_usage`].
@@ -102,7 +102,7 @@ pub(crate) fn record(
     ledger.add(totals);
     model.record(&tokens, cost);
     frame::report(totals, &model);
-    if ctx.is_sampled() {
+    if ctx.is_sampled() && attributes::have_sink() {
         annotate_call(&Span::current(), &usage);
     }
     tracing::debug!(
@@ -137,20 +137,20 @@ fn annotate_call(span: &Span, usage: &Usage) {
     }
 }
 
-/// Closes one execution's usage: the GenAI duration of an LLM call, the
-/// attributes of its span, and the ∑ handed to the execution around it.
+/// Closes the usage of an execution that had some: the GenAI duration of an
+/// LLM call, the attributes of its span, and the ∑ handed to the execution
+/// around it.
 pub(crate) fn settle(
-    tally: Tally,
+    usage: UsageTally,
     span: Option<&Span>,
     elapsed: Duration,
     error: Option<ErrorKind>,
 ) {
-    let Tally {
+    let UsageTally {
         own,
         subtree,
         model,
-        ..
-    } = tally;
+    } = usage;
     if let Some(model) = &model {
         model.record_duration(elapsed, error);
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion};
 use futures_util::future::join_all;
 use tokio::runtime::Runtime;
+use tta::llm::Usage;
 use tta::prelude::*;
 
 async fn bare(x: u64) -> tta::Result<u64> {
@@ -27,6 +28,24 @@ impl Step {
     async fn execute(&self, x: u64, _ctx: &WorkflowContext) -> tta::Result<u64> {
         Ok(black_box(x) + 1)
     }
+}
+
+/// A model call's bookkeeping without the call: one usage report.
+#[primitive(name = "bench_llm")]
+async fn report_usage(x: u64, ctx: &WorkflowContext) -> tta::Result<u64> {
+    ctx.record_usage(Usage::openai("openai", "gpt-4o-mini", 1_000, 0, 200, 0))?;
+    Ok(black_box(x) + 1)
+}
+
+/// The same bookkeeping written by hand with the `metrics` macros: a token
+/// counter per kind and a cost counter, and no pricing, span or roll-up.
+#[primitive(name = "bench_llm_by_hand")]
+async fn report_by_hand(x: u64, _ctx: &WorkflowContext) -> tta::Result<u64> {
+    let labels = [("provider", "openai"), ("model", "gpt-4o-mini")];
+    metrics::counter!("bench_tokens_total", &labels[..]).increment(1_000);
+    metrics::counter!("bench_tokens_total", &labels[..]).increment(200);
+    metrics::counter!("bench_cost_total", &labels[..]).increment(270_000);
+    Ok(black_box(x) + 1)
 }
 
 /// A step that yields once before answering, so concurrent callers of a
@@ -147,6 +166,19 @@ pub(crate) fn all(c: &mut Criterion) {
             |key| join_all((0..8).map(move |_| coalescing.call(key, ctx))),
             BatchSize::SmallInput,
         )
+    });
+    group.finish();
+
+    // Reporting a model call's usage, beside the same execution without it
+    // and beside hand-written counters, in the same run.
+    let mut group = c.benchmark_group("llm_usage");
+    group.bench_function("bare", |b| b.to_async(&rt).iter(|| bare(1)));
+    group.bench_function("primitive", |b| b.to_async(&rt).iter(|| Noop.call(1, ctx)));
+    group.bench_function("primitive + record_usage", |b| {
+        b.to_async(&rt).iter(|| ReportUsage.call(1, ctx))
+    });
+    group.bench_function("primitive + hand-written counters", |b| {
+        b.to_async(&rt).iter(|| ReportByHand.call(1, ctx))
     });
     group.finish();
 }
