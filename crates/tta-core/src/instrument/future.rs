@@ -42,12 +42,6 @@ pin_project! {
     }
 }
 
-// Boxing the running state would cost an allocation per execution; the
-// future is pinned once and never moved, so its size costs nothing per poll.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "an execution's state lives inline in its pinned future"
-)]
 enum State<'a> {
     NotStarted,
     Running(Execution<'a>),
