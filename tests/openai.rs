@@ -260,3 +260,54 @@ async fn an_unreachable_provider_is_a_transient_connection_error() {
         "{message}"
     );
 }
+
+/// A certificate for `localhost`, signed by its own CA.
+fn localhost_certificate() -> (String, String) {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    (certified.cert.pem(), certified.signing_key.serialize_pem())
+}
+
+#[tokio::test]
+async fn https_works_end_to_end_and_verifies_the_server() {
+    let (certificate, key) = localhost_certificate();
+    let mock = MockProvider::start_tls(&certificate, &key);
+    mock.script([Reply::answer("over TLS", 50, 0, 5)]);
+    let config = ChatConfig::builder("gpt-4o-mini")
+        .base_url(mock.base_url())
+        .api_key("sk-test-key-0123456789abcdef")
+        .root_certificates_pem(certificate.clone())
+        .build()
+        .unwrap();
+    let ctx = WorkflowContext::new();
+    let answer = ChatCompletion::new(config)
+        .unwrap()
+        .run_with("hi".into(), ctx.clone())
+        .await
+        .unwrap();
+    assert_eq!(answer.content, "over TLS");
+    assert_eq!(ctx.usage().input_tokens, 50);
+    assert_eq!(
+        mock.received()[0].header("authorization"),
+        Some("Bearer sk-test-key-0123456789abcdef")
+    );
+
+    // A client that does not trust the server's CA refuses it, and the key
+    // never leaves.
+    let (other_ca, _) = localhost_certificate();
+    for roots in [Some(other_ca), None] {
+        let mut builder = ChatConfig::builder("gpt-4o-mini")
+            .base_url(mock.base_url())
+            .no_api_key();
+        if let Some(roots) = roots {
+            builder = builder.root_certificates_pem(roots);
+        }
+        let error = ChatCompletion::new(builder.build().unwrap())
+            .unwrap()
+            .run("hi".into())
+            .await
+            .unwrap_err();
+        let message = provider_error(&error).to_string();
+        assert!(message.contains("certificate"), "{message}");
+    }
+    assert_eq!(mock.received().len(), 1);
+}

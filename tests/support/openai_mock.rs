@@ -7,9 +7,12 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use serde_json::{Value, json};
 
@@ -90,27 +93,72 @@ struct Script {
 pub struct MockProvider {
     address: SocketAddr,
     script: Arc<Mutex<Script>>,
+    tls: bool,
 }
 
 impl MockProvider {
     /// Listens on a free loopback port; each connection gets a thread.
     pub fn start() -> Self {
+        Self::listen(None)
+    }
+
+    /// The same over HTTPS, with this certificate chain and key (PEM), for
+    /// the host name `localhost`.
+    pub fn start_tls(certificate_pem: &str, key_pem: &str) -> Self {
+        let chain = CertificateDer::pem_slice_iter(certificate_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+        Self::listen(Some(Arc::new(config)))
+    }
+
+    fn listen(tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
         let address = listener.local_addr().expect("a bound address");
         let script = Arc::new(Mutex::new(Script::default()));
         let shared = Arc::clone(&script);
+        let secure = tls.is_some();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let script = Arc::clone(&shared);
-                std::thread::spawn(move || serve(stream, &script));
+                let tls = tls.clone();
+                std::thread::spawn(move || {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                    match tls {
+                        None => serve(stream, &script),
+                        Some(config) => {
+                            let Ok(connection) = rustls::ServerConnection::new(config) else {
+                                return;
+                            };
+                            serve(rustls::StreamOwned::new(connection, stream), &script);
+                        }
+                    }
+                });
             }
         });
-        Self { address, script }
+        Self {
+            address,
+            script,
+            tls: secure,
+        }
     }
 
-    /// The base URL a client is configured with: `http://127.0.0.1:PORT/v1`.
+    /// The base URL a client is configured with: `http://127.0.0.1:PORT/v1`,
+    /// or `https://localhost:PORT/v1` over TLS.
     pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.address)
+        if self.tls {
+            format!("https://localhost:{}/v1", self.address.port())
+        } else {
+            format!("http://{}/v1", self.address)
+        }
     }
 
     /// Queues replies for the next requests, in order.
@@ -128,10 +176,7 @@ impl MockProvider {
     }
 }
 
-fn serve(stream: TcpStream, script: &Mutex<Script>) {
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
-    };
+fn serve(stream: impl Read + Write, script: &Mutex<Script>) {
     let mut reader = BufReader::new(stream);
     loop {
         let Some(request) = read_request(&mut reader) else {
@@ -175,21 +220,22 @@ fn serve(stream: TcpStream, script: &Mutex<Script>) {
                 let head = format!(
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n"
                 );
+                let writer = reader.get_mut();
                 let _ = writer.write_all(head.as_bytes());
                 let _ = writer.write_all(sent.as_bytes());
+                let _ = writer.flush();
                 return; // closes the connection mid-body
             }
             Reply::Hang => {
-                // Hold the connection until the client gives up and closes it.
+                // Hold the connection until the client gives up and closes
+                // it, or the 30-second read timeout passes.
                 let mut sink = [0; 1];
-                let _ = reader
-                    .get_mut()
-                    .set_read_timeout(Some(Duration::from_secs(30)));
                 let _ = reader.read(&mut sink);
                 return;
             }
         };
-        if writer.write_all(response.as_bytes()).is_err() {
+        let writer = reader.get_mut();
+        if writer.write_all(response.as_bytes()).is_err() || writer.flush().is_err() {
             return;
         }
     }
@@ -208,7 +254,7 @@ fn http(status: u16, headers: &[(String, String)], body: &str) -> String {
     response
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Received> {
+fn read_request(reader: &mut BufReader<impl Read>) -> Option<Received> {
     let mut line = String::new();
     reader.read_line(&mut line).ok().filter(|read| *read > 0)?;
     let path = line.split_whitespace().nth(1)?.to_owned();

@@ -73,7 +73,7 @@ impl ChatCompletion {
         Ok(Self {
             endpoint,
             headers,
-            transport: Transport::new()?,
+            transport: Transport::new(config.root_certificates.as_deref())?,
             meta: Meta::gen_ai(config.name.clone(), call),
             config,
         })

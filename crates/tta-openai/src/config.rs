@@ -4,6 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use tta_core::ConfigError;
 
 /// Where a chat model is served and how to call it.
@@ -17,6 +19,7 @@ use tta_core::ConfigError;
 /// | `max_tokens` | none: the provider's default, unless the request sets one |
 /// | `name` | `chat`: the primitive's name in metrics |
 /// | `header` | none beyond `Authorization`, `Content-Type` and `traceparent` |
+/// | `root_certificates_pem` | none: the platform's root certificates (Mozilla's where it has none) |
 ///
 /// Presets set the base URL, key variable and provider for
 /// [Groq](Self::groq), [Mistral](Self::mistral) and [Ollama](Self::ollama);
@@ -49,6 +52,7 @@ pub struct ChatConfig {
     pub(crate) headers: HeaderMap,
     pub(crate) max_tokens: Option<u32>,
     pub(crate) name: String,
+    pub(crate) root_certificates: Option<Vec<CertificateDer<'static>>>,
 }
 
 impl ChatConfig {
@@ -64,6 +68,7 @@ impl ChatConfig {
             headers: Vec::new(),
             max_tokens: None,
             name: "chat".to_owned(),
+            root_certificates: None,
         }
     }
 
@@ -125,6 +130,10 @@ impl fmt::Debug for ChatConfig {
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("max_tokens", &self.max_tokens)
             .field("name", &self.name)
+            .field(
+                "root_certificates",
+                &self.root_certificates.as_ref().map(Vec::len),
+            )
             .finish()
     }
 }
@@ -147,6 +156,7 @@ pub struct ChatConfigBuilder {
     headers: Vec<(String, String)>,
     max_tokens: Option<u32>,
     name: String,
+    root_certificates: Option<Vec<u8>>,
 }
 
 impl ChatConfigBuilder {
@@ -213,6 +223,14 @@ impl ChatConfigBuilder {
         self
     }
 
+    /// Trusts only the certificate authorities in this PEM text, instead of
+    /// the platform's: for a self-hosted server (vLLM, a LiteLLM proxy)
+    /// behind a private CA.
+    pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates = Some(pem.into());
+        self
+    }
+
     /// Checks every setting.
     pub fn build(self) -> Result<ChatConfig, ConfigError> {
         let from_env = self
@@ -272,7 +290,25 @@ impl ChatConfigBuilder {
             })?;
             headers.insert(header, value);
         }
+        let root_certificates = self
+            .root_certificates
+            .map(|pem| {
+                let certificates = CertificateDer::pem_slice_iter(&pem)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|error| {
+                        ConfigError::new("root_certificates_pem", error.to_string())
+                    })?;
+                if certificates.is_empty() {
+                    return Err(ConfigError::new(
+                        "root_certificates_pem",
+                        "holds no `BEGIN CERTIFICATE` block",
+                    ));
+                }
+                Ok(certificates)
+            })
+            .transpose()?;
         Ok(ChatConfig {
+            root_certificates,
             base_url,
             model: self.model,
             provider: self.provider,

@@ -14,6 +14,8 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use rustls::pki_types::CertificateDer;
+use rustls::{ClientConfig, RootCertStore};
 use tta_core::ConfigError;
 
 /// What came back: status, headers and the whole body.
@@ -37,16 +39,32 @@ pub(crate) struct Transport {
 }
 
 impl Transport {
-    /// HTTPS with the platform's root certificates, or Mozilla's where the
-    /// platform has none; plain HTTP for local servers.
-    pub(crate) fn new() -> Result<Self, ConfigError> {
+    /// HTTPS trusting `roots`, or else the platform's root certificates, or
+    /// Mozilla's where the platform has none; plain HTTP for local servers.
+    pub(crate) fn new(roots: Option<&[CertificateDer<'static>]>) -> Result<Self, ConfigError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = HttpsConnectorBuilder::new();
-        let builder = match builder.with_provider_and_native_roots(Arc::clone(&provider)) {
-            Ok(builder) => builder,
-            Err(_) => HttpsConnectorBuilder::new()
-                .with_provider_and_webpki_roots(provider)
-                .map_err(|error| ConfigError::new("tls", error.to_string()))?,
+        let tls_error = |error: rustls::Error| ConfigError::new("tls", error.to_string());
+        let builder = match roots {
+            Some(roots) => {
+                let mut store = RootCertStore::empty();
+                for root in roots {
+                    store.add(root.clone()).map_err(tls_error)?;
+                }
+                let config = ClientConfig::builder_with_provider(provider)
+                    .with_safe_default_protocol_versions()
+                    .map_err(tls_error)?
+                    .with_root_certificates(store)
+                    .with_no_client_auth();
+                HttpsConnectorBuilder::new().with_tls_config(config)
+            }
+            None => match HttpsConnectorBuilder::new()
+                .with_provider_and_native_roots(Arc::clone(&provider))
+            {
+                Ok(builder) => builder,
+                Err(_) => HttpsConnectorBuilder::new()
+                    .with_provider_and_webpki_roots(provider)
+                    .map_err(tls_error)?,
+            },
         };
         let connector = builder
             .https_or_http()
