@@ -61,3 +61,28 @@ fn names_follow_prometheus_conventions() {
         assert!(!metric.help.is_empty());
     }
 }
+
+#[test]
+fn the_documented_gen_ai_metrics_match_the_conventions_table() {
+    use tta::llm::semconv::metrics as gen_ai;
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/metrics.md"))
+        .expect("docs/metrics.md is readable");
+    let documented: Vec<String> = doc
+        .lines()
+        .filter(|line| line.starts_with("| `gen_ai_"))
+        .map(|line| line.split('`').nth(1).unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        documented,
+        [gen_ai::TOKEN_USAGE, gen_ai::OPERATION_DURATION]
+    );
+    assert!(doc.contains(gen_ai::INFERENCE_DURATION));
+    for (name, buckets) in gen_ai::HISTOGRAMS {
+        assert!(doc.contains(name), "{name} is not documented");
+        assert_eq!(
+            buckets.len(),
+            14,
+            "{name}: the conventions give 14 boundaries"
+        );
+    }
+}

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tta::catalog;
 use tta_test_support::http::{self, parse_exposition};
+use tta_test_support::tools;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_exercises_every_metric_family_and_its_status_agrees() {
@@ -37,6 +38,20 @@ async fn the_demo_exercises_every_metric_family_and_its_status_agrees() {
         missing.is_empty(),
         "families the demo did not emit: {missing:?}"
     );
+    // The GenAI metrics are there too, with help and the conventions' buckets,
+    // and promtool finds nothing to report in the whole scrape.
+    for family in [
+        "gen_ai_client_operation_duration_seconds",
+        "gen_ai_client_token_usage",
+    ] {
+        assert!(
+            body.contains(&format!("# TYPE {family} histogram")),
+            "{family}"
+        );
+        assert!(body.contains(&format!("# HELP {family} ")), "{family}");
+    }
+    assert!(body.contains(r#"gen_ai_token_type="input",le="67108864""#));
+    tools::promtool_check_metrics(&body);
 
     let executions: f64 = parse_exposition(&body)
         .iter()

@@ -394,8 +394,8 @@ fn every_metric_the_stack_names_is_in_the_catalog() {
         catalog::LLM_TOKENS_TOTAL,
         catalog::LLM_UNPRICED_CALLS_TOTAL,
         catalog::CACHE_SAVED_COST_NANO_USD_TOTAL,
-        catalog::CACHE_SAVED_MICROSECONDS_TOTAL,
-        catalog::PARALLEL_BRANCH_MICROSECONDS_TOTAL,
+        catalog::CACHE_SAVED_SECONDS,
+        catalog::PARALLEL_BRANCH_SECONDS,
     ] {
         assert!(used.contains(metric), "no panel or rule reads {metric}");
     }

@@ -11,7 +11,6 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use fake_opentelemetry_collector::{ExportedSpan, FakeCollectorServer};
@@ -45,7 +44,7 @@ fn telemetry_end_to_end() {
     run_workload();
 
     let scrape = scrape_is_exact(address, &telemetry);
-    promtool_finds_no_problems(&scrape);
+    tools::promtool_check_metrics(&scrape);
     let spans = collector_runtime.block_on(collector.exported_spans(11, Duration::from_secs(20)));
     spans_reproduce_the_composition(&spans);
 
@@ -241,36 +240,6 @@ fn wait_for_family(address: SocketAddr, family: &str) -> bool {
         std::thread::sleep(Duration::from_millis(100));
         http::get(address, "/metrics").is_ok_and(|(_, body)| body.contains(family))
     })
-}
-
-fn promtool_finds_no_problems(scrape: &str) {
-    let Some(promtool) = tools::find("promtool", "prometheus") else {
-        return;
-    };
-    let mut child = Command::new(promtool)
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(scrape.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    let report = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "promtool check metrics:\n{report}");
-    assert!(
-        report.trim().is_empty(),
-        "promtool check metrics:\n{report}"
-    );
 }
 
 /// An attribute's value: the collector renders `AnyValue`s with `Debug`,

@@ -38,8 +38,8 @@ pub const CACHE_EVICTIONS_TOTAL: &str = "tta_cache_evictions_total";
 pub const CACHE_SAVED_TOKENS_TOTAL: &str = "tta_cache_saved_tokens_total";
 /// Nano-dollars a cache hit did not spend again, by `primitive_name`.
 pub const CACHE_SAVED_COST_NANO_USD_TOTAL: &str = "tta_cache_saved_cost_nano_usd_total";
-/// Microseconds of computation a cache hit did not run again, by `primitive_name`.
-pub const CACHE_SAVED_MICROSECONDS_TOTAL: &str = "tta_cache_saved_microseconds_total";
+/// Computation time each cache hit did not run again, by `primitive_name`.
+pub const CACHE_SAVED_SECONDS: &str = "tta_cache_saved_seconds";
 /// Retry attempts, by `primitive_name`, `attempt` (1..10, then `10+`) and `status`.
 pub const RETRY_ATTEMPTS_TOTAL: &str = "tta_retry_attempts_total";
 /// Executions stopped by a timeout, by `primitive_name`.
@@ -50,8 +50,8 @@ pub const FALLBACK_TOTAL: &str = "tta_fallback_total";
 pub const CIRCUIT_BREAKER_STATE: &str = "tta_circuit_breaker_state";
 /// Circuit-breaker state changes, by `primitive_name` and `to`.
 pub const CIRCUIT_BREAKER_TRANSITIONS_TOTAL: &str = "tta_circuit_breaker_transitions_total";
-/// Time a parallel's branches ran, summed, in microseconds, by `primitive_name`.
-pub const PARALLEL_BRANCH_MICROSECONDS_TOTAL: &str = "tta_parallel_branch_microseconds_total";
+/// Time a parallel's branches ran, summed per run, by `primitive_name`.
+pub const PARALLEL_BRANCH_SECONDS: &str = "tta_parallel_branch_seconds";
 /// Routing decisions, by `primitive_name` and `route`.
 pub const ROUTER_DECISIONS_TOTAL: &str = "tta_router_decisions_total";
 /// Model calls reported, by `provider` and `model`.
@@ -223,11 +223,11 @@ pub const ALL: &[MetricDef] = &[
         "Nano-dollars that cache hits did not spend again.",
     ),
     def(
-        CACHE_SAVED_MICROSECONDS_TOTAL,
-        MetricType::Counter,
+        CACHE_SAVED_SECONDS,
+        MetricType::Histogram,
         NAME,
-        None,
-        "Microseconds of computation that cache hits did not run again.",
+        Some(Unit::Seconds),
+        "Computation time each cache hit or coalesced wait did not run again.",
     ),
     def(
         RETRY_ATTEMPTS_TOTAL,
@@ -265,11 +265,11 @@ pub const ALL: &[MetricDef] = &[
         "Circuit-breaker state changes.",
     ),
     def(
-        PARALLEL_BRANCH_MICROSECONDS_TOTAL,
-        MetricType::Counter,
+        PARALLEL_BRANCH_SECONDS,
+        MetricType::Histogram,
         NAME,
-        None,
-        "Time a parallel's branches ran, summed, in microseconds: over the parallel's own duration, its speedup.",
+        Some(Unit::Seconds),
+        "Time a parallel's branches ran, summed per run: over the parallel's own duration, its speedup.",
     ),
     def(
         ROUTER_DECISIONS_TOTAL,
@@ -345,10 +345,12 @@ const fn def(
     }
 }
 
-/// Registers the help text and unit of every catalog metric with the
-/// installed recorder. Exporters call it once after installing theirs; the
+/// Registers the help text and unit of every catalog metric, and of the
+/// GenAI metrics ([`semconv`](crate::llm::semconv)), with the installed
+/// recorder. Exporters call it once after installing theirs; the
 /// instrumentation runtime calls it on first use as well.
 pub fn describe() {
+    crate::llm::semconv::metrics::describe();
     for metric in ALL {
         let (name, help) = (metric.name, metric.help);
         match (metric.metric_type, metric.unit) {

@@ -8,7 +8,7 @@
 
 use std::sync::OnceLock;
 
-use metrics::{Counter, Gauge, Label, counter, gauge};
+use metrics::{Counter, Gauge, Histogram, Label, counter, gauge, histogram};
 
 use crate::labels;
 
@@ -59,6 +59,27 @@ impl OwnGauge {
         self.handle
             .get_or_init(|| gauge!(self.metric, vec![primitive_name(name)]))
             .set(value);
+    }
+}
+
+/// One histogram per primitive.
+pub(crate) struct OwnHistogram {
+    metric: &'static str,
+    handle: OnceLock<Histogram>,
+}
+
+impl OwnHistogram {
+    pub(crate) const fn new(metric: &'static str) -> Self {
+        Self {
+            metric,
+            handle: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn record(&self, name: &str, value: f64) {
+        self.handle
+            .get_or_init(|| histogram!(self.metric, vec![primitive_name(name)]))
+            .record(value);
     }
 }
 

@@ -45,7 +45,7 @@ pub(crate) struct Handles {
     /// fails exports no zero-valued error series.
     errors: [OnceLock<Counter>; ErrorKind::ALL.len()],
     /// A parallel's summed branch time, registered on its first run.
-    branch_time: OnceLock<Counter>,
+    branch_time: OnceLock<Histogram>,
 }
 
 impl Handles {
@@ -93,12 +93,11 @@ impl Handles {
     /// Counts how long a parallel's branches ran, summed: over the
     /// parallel's own duration, the speedup it gave.
     pub(crate) fn branches_ran(&self, total: Duration) {
-        let micros = u64::try_from(total.as_micros()).unwrap_or(u64::MAX);
         self.branch_time
             .get_or_init(|| {
-                counter!(catalog::PARALLEL_BRANCH_MICROSECONDS_TOTAL, "primitive_name" => self.name.clone())
+                histogram!(catalog::PARALLEL_BRANCH_SECONDS, "primitive_name" => self.name.clone())
             })
-            .increment(micros);
+            .record(total.as_secs_f64());
     }
 
     fn error_counter(&self, error: ErrorKind) -> &Counter {

@@ -47,7 +47,7 @@ pub use span::{SpanOpener, fields};
 
 pub(crate) use decisions::Decisions;
 pub(crate) use events::primitive_event;
-pub(crate) use family::{CounterFamily, OwnCounter, OwnGauge};
+pub(crate) use family::{CounterFamily, OwnCounter, OwnGauge, OwnHistogram};
 pub(crate) use guard::RunGuard;
 use handles::{Handles, WorkflowHandles};
 

@@ -171,6 +171,32 @@ pub mod metrics {
         0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
     ];
 
+    /// Registers the help text and unit of every GenAI metric of either
+    /// convention; [`catalog::describe`](crate::catalog::describe) calls it.
+    pub fn describe() {
+        use ::metrics::{Unit, describe_counter, describe_histogram};
+        describe_histogram!(
+            OPERATION_DURATION,
+            Unit::Seconds,
+            "GenAI operation duration (gen_ai.client.operation.duration)."
+        );
+        describe_histogram!(
+            TOKEN_USAGE,
+            "Tokens per GenAI operation by gen_ai_token_type (gen_ai.client.token.usage)."
+        );
+        describe_histogram!(
+            INFERENCE_DURATION,
+            Unit::Seconds,
+            "GenAI inference duration (gen_ai.client.inference.duration)."
+        );
+        for name in INFERENCE_USAGE {
+            describe_counter!(
+                name,
+                "GenAI inference tokens of one kind (gen_ai.client.inference.usage.*)."
+            );
+        }
+    }
+
     /// Every GenAI histogram of either convention, with its buckets: an
     /// exporter must set these, or Prometheus gets summaries.
     pub const HISTOGRAMS: &[(&str, &[f64])] = &[

@@ -40,7 +40,8 @@ pub type InputKey<I> = fn(&I) -> I;
 ///   ([`WorkflowContext::record_usage`]) and how long it ran. Every hit and
 ///   every coalesced wait credits that to `tta_cache_saved_tokens_total`,
 ///   `tta_cache_saved_cost_nano_usd_total` and
-///   `tta_cache_saved_microseconds_total`, and to [`CacheStats`].
+///   `tta_cache_saved_seconds` (a histogram: one sample per hit), and to
+///   [`CacheStats`].
 /// - Metrics: `tta_cache_hits_total`, `tta_cache_misses_total`,
 ///   `tta_cache_coalesced_total`, `tta_cache_total`, `tta_cache_hit_rate`,
 ///   `tta_cache_entries` and `tta_cache_evictions_total{cause}`. The span

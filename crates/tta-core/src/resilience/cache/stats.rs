@@ -8,7 +8,7 @@ use metrics::Label;
 use moka::notification::RemovalCause;
 
 use crate::catalog;
-use crate::instrument::{CounterFamily, OwnCounter, OwnGauge};
+use crate::instrument::{CounterFamily, OwnCounter, OwnGauge, OwnHistogram};
 use crate::llm::{UsageTotals, Usd};
 
 /// A snapshot of a cache's counters since it was built.
@@ -68,7 +68,7 @@ pub(super) struct Telemetry {
     saved_micros: AtomicU64,
     saved_tokens_counter: OwnCounter,
     saved_cost_counter: OwnCounter,
-    saved_time_counter: OwnCounter,
+    saved_time_histogram: OwnHistogram,
     hit_counter: OwnCounter,
     miss_counter: OwnCounter,
     coalesced_counter: OwnCounter,
@@ -92,7 +92,7 @@ impl Telemetry {
             saved_micros: AtomicU64::new(0),
             saved_tokens_counter: OwnCounter::new(catalog::CACHE_SAVED_TOKENS_TOTAL),
             saved_cost_counter: OwnCounter::new(catalog::CACHE_SAVED_COST_NANO_USD_TOTAL),
-            saved_time_counter: OwnCounter::new(catalog::CACHE_SAVED_MICROSECONDS_TOTAL),
+            saved_time_histogram: OwnHistogram::new(catalog::CACHE_SAVED_SECONDS),
             hit_counter: OwnCounter::new(catalog::CACHE_HITS_TOTAL),
             miss_counter: OwnCounter::new(catalog::CACHE_MISSES_TOTAL),
             coalesced_counter: OwnCounter::new(catalog::CACHE_COALESCED_TOTAL),
@@ -117,7 +117,6 @@ impl Telemetry {
 
     /// Credits what a cached computation cost to a lookup that reused it.
     pub(super) fn saved(&self, usage: &UsageTotals, computed_in: Duration) {
-        let micros = u64::try_from(computed_in.as_micros()).unwrap_or(u64::MAX);
         for (tally, counter, amount) in [
             (
                 &self.saved_tokens,
@@ -129,11 +128,14 @@ impl Telemetry {
                 &self.saved_cost_counter,
                 usage.cost.nanos(),
             ),
-            (&self.saved_micros, &self.saved_time_counter, micros),
         ] {
             tally.fetch_add(amount, Ordering::Relaxed);
             counter.increment_by(&self.name, amount);
         }
+        let micros = u64::try_from(computed_in.as_micros()).unwrap_or(u64::MAX);
+        self.saved_micros.fetch_add(micros, Ordering::Relaxed);
+        self.saved_time_histogram
+            .record(&self.name, computed_in.as_secs_f64());
     }
 
     pub(super) fn evicted(&self, cause: RemovalCause) {
