@@ -158,6 +158,33 @@ async fn client_errors_are_permanent_with_the_providers_message() {
 }
 
 #[tokio::test]
+async fn a_slow_answer_within_the_timeout_is_kept_and_a_slower_one_is_not() {
+    let mock = MockProvider::start();
+    let slow = |delay| Reply::Answer {
+        content: "late".to_owned(),
+        usage: json!({"prompt_tokens": 10, "completion_tokens": 2}),
+        delay,
+    };
+    mock.script([
+        slow(Duration::from_millis(100)),
+        slow(Duration::from_millis(900)),
+    ]);
+    let chat = client(&mock, Duration::from_millis(500));
+    let ctx = WorkflowContext::new();
+    assert_eq!(
+        chat.run_with("hi".into(), ctx.clone())
+            .await
+            .unwrap()
+            .content,
+        "late"
+    );
+    let error = chat.run_with("hi".into(), ctx.clone()).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Timeout, "{error:?}");
+    // The abandoned answer is not billed to the run.
+    assert_eq!(ctx.usage().calls, 1);
+}
+
+#[tokio::test]
 async fn a_hung_provider_times_out_as_a_timeout() {
     let mock = MockProvider::start();
     mock.script([Reply::Hang]);
