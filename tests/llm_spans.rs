@@ -38,6 +38,13 @@ impl Primitive for Draft {
     }
 }
 
+/// The same declaration through the macro.
+#[primitive(gen_ai(provider = "anthropic", model = "claude-haiku-4-5"))]
+async fn critique(text: String, ctx: &WorkflowContext) -> tta::Result<String> {
+    ctx.record_usage(Usage::anthropic("claude-haiku-4-5", 200, 0, 0, 50))?;
+    Ok(text)
+}
+
 /// A user's own step that reports through an SDK's numbers.
 fn reviewer(
     name: &'static str,
@@ -113,6 +120,7 @@ fn llm_spans_carry_the_gen_ai_conventions_and_their_sums() {
             .run_with(PROMPT.to_owned(), ctx.clone())
             .await
             .unwrap();
+        Critique.run(PROMPT.to_owned()).await.unwrap();
     });
     telemetry.flush().unwrap();
     let spans = receiver.spans(Duration::from_secs(10));
@@ -141,6 +149,12 @@ fn llm_spans_carry_the_gen_ai_conventions_and_their_sums() {
     assert_eq!(text(draft, "tta.primitive.name"), Some("draft"));
     // 600 × $2.50 + 400 × $1.25 + 200 × $10 per million = $0.004.
     assert_eq!(double(draft, "gen_ai.usage.cost"), Some(0.004));
+
+    let critique = named(&spans, "chat claude-haiku-4-5");
+    assert_eq!(critique.kind, SpanKind::Client as i32);
+    assert_eq!(text(critique, "tta.primitive.name"), Some("critique"));
+    assert_eq!(text(critique, "tta.primitive.type"), Some("llm"));
+    assert_eq!(int(critique, "gen_ai.usage.output_tokens"), Some(50));
 
     // A user step that only reported: the attributes without the declared name.
     let review = named(&spans, "review");

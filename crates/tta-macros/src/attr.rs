@@ -6,7 +6,8 @@ use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, LitStr, Path, Token, parenthesized};
 
-const OPTIONS: &str = "`name`, `kind`, `fields`, `skip_input`, `record_input`, `crate`";
+const OPTIONS: &str =
+    "`name`, `kind`, `gen_ai(provider, model)`, `fields`, `skip_input`, `record_input`, `crate`";
 
 /// The options of one `#[primitive(...)]`.
 #[derive(Default)]
@@ -15,6 +16,9 @@ pub(crate) struct Options {
     pub(crate) name: Option<LitStr>,
     /// `kind = "..."`: the `primitive_type` label (default `custom`).
     pub(crate) kind: Option<LitStr>,
+    /// `gen_ai(provider = "...", model = "...", operation = "...")`: the
+    /// model call the primitive makes.
+    pub(crate) gen_ai: Option<GenAi>,
     /// `fields(key = expr, ...)`: extra span fields.
     pub(crate) fields: Vec<FieldSpec>,
     /// `record_input`: record the input's `Debug` form on the span.
@@ -23,6 +27,54 @@ pub(crate) struct Options {
     skip_input: Option<Span>,
     /// `crate = path`: where the `tta` facade is (default `::tta`).
     pub(crate) krate: Option<Path>,
+}
+
+/// The model call declared by `gen_ai(..)`.
+pub(crate) struct GenAi {
+    pub(crate) provider: LitStr,
+    pub(crate) model: LitStr,
+    /// `chat` unless given.
+    pub(crate) operation: Option<LitStr>,
+    span: Span,
+}
+
+impl GenAi {
+    fn parse(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<Self> {
+        let (mut provider, mut model, mut operation) = (None, None, None);
+        meta.parse_nested_meta(|inner| {
+            let slot = if inner.path.is_ident("provider") {
+                &mut provider
+            } else if inner.path.is_ident("model") {
+                &mut model
+            } else if inner.path.is_ident("operation") {
+                &mut operation
+            } else {
+                return Err(inner.error(
+                    "unknown `gen_ai` option; expected `provider`, `model` or `operation`",
+                ));
+            };
+            let value: LitStr = inner.value()?.parse()?;
+            if value.value().trim().is_empty() {
+                return Err(syn::Error::new(value.span(), "cannot be empty"));
+            }
+            set_once(slot, value, &inner, "this `gen_ai` option")
+        })?;
+        let span = span_of(&meta.path);
+        let missing = |what: &str| {
+            syn::Error::new(
+                span,
+                format!(
+                    "`gen_ai` needs `{what} = \"...\"`, as in `gen_ai(provider = \"openai\", model = \"gpt-4o\")`"
+                ),
+            )
+        };
+        Ok(Self {
+            provider: provider.ok_or_else(|| missing("provider"))?,
+            model: model.ok_or_else(|| missing("model"))?,
+            operation,
+            span,
+        })
+    }
 }
 
 /// How a field's value is recorded.
@@ -90,6 +142,9 @@ impl Options {
         } else if path.is_ident("kind") {
             let value: LitStr = meta.value()?.parse()?;
             set_once(&mut self.kind, value, &meta, "kind")
+        } else if path.is_ident("gen_ai") {
+            let value = GenAi::parse(&meta)?;
+            set_once(&mut self.gen_ai, value, &meta, "gen_ai")
         } else if path.is_ident("fields") {
             if !self.fields.is_empty() {
                 return Err(
@@ -126,6 +181,12 @@ impl Options {
             return Err(syn::Error::new(
                 skip,
                 "`skip_input` and `record_input` contradict each other; keep one",
+            ));
+        }
+        if let (Some(gen_ai), Some(_)) = (&self.gen_ai, &self.kind) {
+            return Err(syn::Error::new(
+                gen_ai.span,
+                "a `gen_ai` primitive's kind is `llm`; drop `kind`",
             ));
         }
         for (option, value) in [("name", &self.name), ("kind", &self.kind)] {

@@ -133,6 +133,20 @@ fn primitive_body(
         Some(kind) => quote!(#krate::Kind::new(#kind)),
         None => quote!(#krate::Kind::CUSTOM),
     };
+    let meta = match &options.gen_ai {
+        Some(gen_ai) => {
+            let (provider, model) = (&gen_ai.provider, &gen_ai.model);
+            let operation = gen_ai
+                .operation
+                .clone()
+                .unwrap_or_else(|| LitStr::new("chat", Span::call_site()));
+            quote!(#krate::Meta::gen_ai_static(
+                #name,
+                #krate::instrument::GenAiCall::from_static(#operation, #provider, #model)
+            ))
+        }
+        None => quote!(#krate::Meta::from_static(#name, #kind)),
+    };
     let (opener, with_opener) = span_opener(options, krate);
     let records = field_records(options, krate, input_ident, &ctx);
     let call = call(input_ident, &ctx);
@@ -142,7 +156,7 @@ fn primitive_body(
 
         fn meta(&self) -> &#krate::Meta {
             #opener
-            static META: #krate::Meta = #krate::Meta::from_static(#name, #kind) #with_opener;
+            static META: #krate::Meta = #meta #with_opener;
             &META
         }
 

@@ -217,8 +217,17 @@ pub struct GenAiCall {
 impl GenAiCall {
     /// A `chat` call to `model` at `provider` (`openai`, `anthropic`, ...).
     pub const fn chat(provider: &'static str, model: &'static str) -> Self {
+        Self::from_static("chat", provider, model)
+    }
+
+    /// Any operation with names known at compile time, for a `static` `Meta`.
+    pub const fn from_static(
+        operation: &'static str,
+        provider: &'static str,
+        model: &'static str,
+    ) -> Self {
         Self {
-            operation: Cow::Borrowed("chat"),
+            operation: Cow::Borrowed(operation),
             provider: Cow::Borrowed(provider),
             model: Cow::Borrowed(model),
         }

@@ -70,6 +70,20 @@ impl ViaReexport {
     }
 }
 
+#[primitive(gen_ai(provider = "openai", model = "gpt-4o-mini"))]
+async fn draft(prompt: String, _ctx: &WorkflowContext) -> tta::Result<String> {
+    Ok(prompt)
+}
+
+struct Embedder;
+
+#[primitive(name = "embed", gen_ai(operation = "embeddings", provider = "ollama", model = "nomic-embed-text"))]
+impl Embedder {
+    async fn execute(&self, input: String, _ctx: &WorkflowContext) -> tta::Result<usize> {
+        Ok(input.len())
+    }
+}
+
 fn assert_primitive<P: Primitive>(_: &P) {}
 
 fn main() {
@@ -84,4 +98,9 @@ fn main() {
     assert_eq!(Plain.name(), "Plain");
     assert_eq!(Shout.name(), "shout");
     assert_eq!(SumPair.name(), "pattern_input");
+    assert_eq!(Draft.name(), "draft");
+    assert_eq!(Draft.meta().span_name(), "chat gpt-4o-mini");
+    assert_eq!(Draft.meta().kind(), Kind::LLM);
+    assert_eq!(Embedder.meta().span_name(), "embeddings nomic-embed-text");
+    assert_eq!(Embedder.name(), "embed");
 }
