@@ -82,14 +82,6 @@ impl Slab {
         self.free.push(slot);
         usage
     }
-
-    fn subtree(&self, slot: Slot) -> UsageTotals {
-        self.slots
-            .get(Self::index(slot))
-            .and_then(Option::as_ref)
-            .map(|usage| usage.subtree)
-            .unwrap_or_default()
-    }
 }
 
 /// The model usage under one execution.
@@ -115,10 +107,11 @@ impl Tally {
         slab().take(slot)
     }
 
-    /// The usage of the whole subtree.
-    fn subtree(&self) -> UsageTotals {
-        self.usage
-            .map_or_else(UsageTotals::default, |slot| slab().subtree(slot))
+    /// Takes the usage of the whole subtree, freeing its slot.
+    fn take_subtree(&mut self) -> UsageTotals {
+        self.take_usage()
+            .map(|usage| usage.subtree)
+            .unwrap_or_default()
     }
 }
 
@@ -185,16 +178,13 @@ pin_project! {
         #[pin]
         inner: F,
         tally: Tally,
-        done: bool,
     }
 
+    // Dropped before it finished: what ran so far still counts around it.
+    // After it finished, its tally is empty and this credits nothing.
     impl<F> PinnedDrop for Measured<F> {
         fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if !*this.done {
-                let usage = this.tally.take_usage();
-                credit(usage.map(|usage| usage.subtree).unwrap_or_default());
-            }
+            credit(this.project().tally.take_subtree());
         }
     }
 }
@@ -204,7 +194,6 @@ pub(crate) fn measure<F: Future>(inner: F) -> Measured<F> {
     Measured {
         inner,
         tally: Tally::default(),
-        done: false,
     }
 }
 
@@ -215,9 +204,7 @@ impl<F: Future> Future for Measured<F> {
         let this = self.project();
         let inner = this.inner;
         let output = ready!(within(this.tally, || inner.poll(cx)));
-        *this.done = true;
-        let subtree = this.tally.subtree();
-        this.tally.take_usage();
+        let subtree = this.tally.take_subtree();
         credit(subtree);
         Poll::Ready((output, subtree))
     }

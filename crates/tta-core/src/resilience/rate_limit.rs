@@ -11,6 +11,26 @@ use crate::error::{Error, Result};
 use crate::instrument::{Kind, Meta, Position};
 use crate::primitive::{Primitive, PrimitiveExt};
 
+/// The longest a call may wait for its turn: nothing with
+/// [`OnLimit::Reject`]; otherwise `max_wait`, cut to just before the
+/// context's deadline, since a turn that comes at the deadline is too late
+/// to use. Shared by [`RateLimit`] and [`TokenLimit`](super::TokenLimit).
+pub(super) fn patience(
+    on_limit: OnLimit,
+    max_wait: Option<Duration>,
+    ctx: &WorkflowContext,
+) -> Duration {
+    match on_limit {
+        OnLimit::Reject => Duration::ZERO,
+        OnLimit::Wait => {
+            let before_deadline = ctx.remaining().map_or(Duration::MAX, |remaining| {
+                remaining.saturating_sub(Duration::from_nanos(1))
+            });
+            max_wait.unwrap_or(Duration::MAX).min(before_deadline)
+        }
+    }
+}
+
 /// What a [`RateLimit`] does with a call that finds the bucket empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnLimit {
@@ -229,17 +249,7 @@ impl<P: Primitive> RateLimit<P> {
     }
 
     async fn admit(&self, ctx: &WorkflowContext) -> Result<()> {
-        let patience = match self.config.on_limit {
-            OnLimit::Reject => Duration::ZERO,
-            OnLimit::Wait => {
-                let own = self.config.max_wait.unwrap_or(Duration::MAX);
-                // A token due exactly at the deadline would be too late to use.
-                let before_deadline = ctx.remaining().map_or(Duration::MAX, |remaining| {
-                    remaining.saturating_sub(Duration::from_nanos(1))
-                });
-                own.min(before_deadline)
-            }
-        };
+        let patience = patience(self.config.on_limit, self.config.max_wait, ctx);
         let wait = self
             .with_bucket(|bucket, config, now| bucket.take(config, now, patience))
             .map_err(|retry_after| Error::RateLimited {

@@ -21,6 +21,7 @@ use crate::instrument::frame::measure;
 use crate::instrument::{Kind, Meta, Position, primitive_event};
 use crate::primitive::{Primitive, PrimitiveExt};
 use crate::resilience::OnLimit;
+use crate::resilience::rate_limit::patience;
 
 /// Keeps a model's tokens per window (TPM) under its limit: reserves an
 /// estimate before each call and bills what the call really used after it.
@@ -149,12 +150,7 @@ where
                 Ok(state.ledger.reserve(tokens, now))
             });
         }
-        let patience = self.config.max_wait.unwrap_or(Duration::MAX);
-        let give_up = ctx
-            .deadline()
-            .into_iter()
-            .chain(now.checked_add(patience))
-            .min();
+        let give_up = now.checked_add(patience(OnLimit::Wait, self.config.max_wait, ctx));
         let ticket = self.with_state(|state| {
             let ticket = state.next_ticket;
             state.next_ticket += 1;
