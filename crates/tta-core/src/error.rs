@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use crate::llm::Budget;
 
+#[cfg(feature = "anyhow")]
+mod anyhow_source;
+
 /// A boxed error from user code, with its source chain intact.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 
@@ -269,7 +272,13 @@ impl Error {
     /// ```
     pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
         match self {
-            Error::User { source, .. } => source.downcast_ref::<E>(),
+            Error::User { source, .. } => {
+                #[cfg(feature = "anyhow")]
+                if let Some(anyhow) = source.downcast_ref::<anyhow_source::AnyhowSource>() {
+                    return anyhow.find::<E>();
+                }
+                source.downcast_ref::<E>()
+            }
             _ => None,
         }
     }
@@ -331,9 +340,64 @@ impl Error {
     }
 }
 
+/// A permanent [`Error::User`], unless the box holds an [`Error`]: then that
+/// error, with its kind.
 impl From<BoxError> for Error {
     fn from(source: BoxError) -> Self {
-        Error::user(source)
+        match source.downcast::<Error>() {
+            Ok(error) => *error,
+            Err(source) => Error::user(source),
+        }
+    }
+}
+
+/// The error types a `#[primitive]` may return besides [`Error`] and types
+/// with `Into<Error>`: anything that converts into a
+/// `Box<dyn std::error::Error + Send + Sync>`.
+///
+/// That is every `std::error::Error + Send + Sync + 'static` (a `thiserror`
+/// enum, `std::io::Error`), `String`, `&'static str`,
+/// `Box<dyn Error + Send + Sync>`, and `anyhow::Error`. The error becomes a
+/// permanent [`Error::User`] with its message and source chain; a boxed
+/// [`Error`] comes back out as itself, so its kind survives. With the
+/// `anyhow` feature, an `anyhow::Error` converts through
+/// `From<anyhow::Error> for Error` instead, which also keeps
+/// [`Error::downcast_ref`] working on it.
+///
+/// ```
+/// use tta_core::PrimitiveError;
+///
+/// let err = "the document is empty".into_error();
+/// assert_eq!(err.to_string(), "the document is empty");
+/// assert!(!err.is_transient());
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the error type of a primitive",
+    label = "this error type is not accepted",
+    note = "a primitive returns `tta::Result<T>`, or `Result<T, E>` where `E` is `tta::Error`, a type with `Into<tta::Error>`, any `std::error::Error + Send + Sync + 'static`, `String`, `&'static str`, `Box<dyn Error + Send + Sync>` or `anyhow::Error`",
+    note = "a `Box<dyn Error>` must also be `Send + Sync`: write `Box<dyn Error + Send + Sync>`"
+)]
+pub trait PrimitiveError {
+    /// Converts the error into a permanent [`Error::User`].
+    fn into_error(self) -> Error;
+}
+
+/// How `#[primitive]` converts an error that has no `Into<Error>`: through
+/// [`PrimitiveError`]. Generated code uses it; you never need to name it.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorConversion;
+
+impl ErrorConversion {
+    /// [`PrimitiveError::into_error`].
+    pub fn convert<E: PrimitiveError>(self, error: E) -> Error {
+        error.into_error()
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<E: Into<BoxError>> PrimitiveError for E {
+    fn into_error(self) -> Error {
+        Error::from(self.into())
     }
 }
 

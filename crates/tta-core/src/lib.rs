@@ -65,7 +65,7 @@ pub use context::sampling;
 pub use context::{
     Checkpoint, TraceParent, TraceParentError, WorkflowContext, WorkflowContextBuilder,
 };
-pub use error::{BoxError, Error, ErrorKind, Result};
+pub use error::{BoxError, Error, ErrorConversion, ErrorKind, PrimitiveError, Result};
 pub use instrument::{Kind, Meta, Position};
 pub use primitive::{Primitive, PrimitiveExt};
 

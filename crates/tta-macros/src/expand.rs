@@ -1,7 +1,7 @@
 //! Generating the `Primitive` impl and the operators.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::{Error, Ident, ImplItem, Item, ItemFn, ItemImpl, LitStr, Path, Type};
 
 use crate::attr::{Options, Sigil};
@@ -123,6 +123,7 @@ fn primitive_body(
         input_ident,
         input_ty,
         output_ty,
+        error_span,
     } = execute;
     let ctx = format_ident!("__tta_ctx");
     let name = options
@@ -150,6 +151,8 @@ fn primitive_body(
     let (opener, with_opener) = span_opener(options, krate);
     let records = field_records(options, krate, input_ident, &ctx);
     let call = call(input_ident, &ctx);
+    // Spanned at the user's error type, so an unsupported one is blamed there.
+    let convert = quote_spanned!(*error_span=> (&error).tta_error_tag().convert(error));
     quote! {
         type Input = #input_ty;
         type Output = #output_ty;
@@ -174,8 +177,8 @@ fn primitive_body(
                     ::core::result::Result::Ok(output) => ::core::result::Result::Ok(output),
                     ::core::result::Result::Err(error) => {
                         #[allow(unused_imports)]
-                        use #krate::__private::{ViaInto as _, ViaStdError as _};
-                        ::core::result::Result::Err((&error).tta_error_tag().convert(error))
+                        use #krate::__private::{ViaInto as _, ViaPrimitiveError as _};
+                        ::core::result::Result::Err(#convert)
                     }
                 }
             }

@@ -1,6 +1,8 @@
 //! Checking an `execute` signature and reading its types.
 
+use proc_macro2::Span;
 use quote::format_ident;
+use syn::spanned::Spanned;
 use syn::{
     Error, FnArg, GenericArgument, Ident, Pat, PathArguments, ReceiverKind, ReturnType, Signature,
     Type,
@@ -14,6 +16,9 @@ pub(crate) struct Execute {
     pub(crate) input_ident: Ident,
     pub(crate) input_ty: Type,
     pub(crate) output_ty: Type,
+    /// Where a compile error about the error type points: the `E` of
+    /// `Result<O, E>`, or the whole return type.
+    pub(crate) error_span: Span,
 }
 
 /// Whether `execute` is a method (`impl` form) or a free function.
@@ -78,6 +83,7 @@ impl Execute {
             input_ident,
             input_ty: (*input.ty).clone(),
             output_ty: output_type(sig)?,
+            error_span: error_span(sig),
         })
     }
 }
@@ -124,10 +130,35 @@ fn last_segment_is(ty: &Type, name: &str) -> bool {
     }
 }
 
+/// The span of `E` in `-> Result<T, E>`, else of the return type.
+fn error_span(sig: &Signature) -> Span {
+    let ReturnType::Type(_, ty) = &sig.output else {
+        return sig.output.span();
+    };
+    let error_arg = match &**ty {
+        Type::Path(path) => {
+            path.path
+                .segments
+                .last()
+                .and_then(|segment| match &segment.arguments {
+                    PathArguments::AngleBracketed(args) => args
+                        .args
+                        .iter()
+                        .filter(|arg| matches!(arg, GenericArgument::Type(_)))
+                        .nth(1),
+                    _ => None,
+                })
+        }
+        _ => None,
+    };
+    error_arg.map_or_else(|| ty.span(), Spanned::span)
+}
+
 /// `T` from a `Result<T>` or `Result<T, E>` return type.
 fn output_type(sig: &Signature) -> syn::Result<Type> {
-    let message = "a primitive must return `Result<Output, E>`, where `E: Into<tta::Error>` \
-                   or `E: std::error::Error + Send + Sync + 'static`";
+    let message = "a primitive must return `tta::Result<Output>` or `Result<Output, E>`, \
+                   where `E` is `tta::Error`, any `std::error::Error + Send + Sync + 'static`, \
+                   `String`, `&'static str`, `Box<dyn Error + Send + Sync>` or `anyhow::Error`";
     let ReturnType::Type(_, ty) = &sig.output else {
         return Err(Error::new(sig.paren_token.span.close(), message));
     };
