@@ -282,3 +282,32 @@ async fn a_rate_limits_retry_after_outweighs_a_shorter_backoff() {
         "{error:?}"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_wait_past_duration_max_ends_the_retry_instead_of_panicking() {
+    let (flaky, calls) = always_failing("r_huge_wait", || Error::transient("503"));
+    let huge = RetryPolicy::builder()
+        .max_attempts(3)
+        .backoff(Backoff::constant(Duration::MAX).cap(Duration::MAX))
+        .jitter(Jitter::None)
+        .max_elapsed(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let error = flaky.retry(huge).run(()).await.unwrap_err();
+    assert!(
+        matches!(error, Error::RetriesExhausted { attempts: 1, .. }),
+        "{error:?}"
+    );
+    assert_eq!(calls.lock().unwrap().len(), 1);
+
+    let (flaky, calls) = always_failing("r_huge_decorrelated", || Error::transient("503"));
+    let decorrelated = RetryPolicy::builder()
+        .max_attempts(2)
+        .backoff(Backoff::decorrelated(Duration::MAX).cap(Duration::MAX))
+        .max_elapsed(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let error = flaky.retry(decorrelated).run(()).await.unwrap_err();
+    assert!(matches!(error, Error::RetriesExhausted { .. }), "{error:?}");
+    assert_eq!(calls.lock().unwrap().len(), 1);
+}

@@ -104,10 +104,49 @@ async fn all_failed_keeps_every_error_in_order() {
 
 #[tokio::test]
 async fn a_cancelled_run_stops_without_trying_alternatives() {
+    // The run is cancelled while the primary runs: the alternatives are not
+    // tried, whatever error the primary returned.
     let backup = Mock::<(), ()>::new("f_backup").then_return(());
-    let chain = Mock::new("f_cancelled")
-        .then_fail(Error::Cancelled)
-        .fallback(backup.clone());
+    let primary = from_fn(
+        "f_cancels_the_run",
+        |_: (), ctx: WorkflowContext| async move {
+            ctx.cancel();
+            Err::<(), _>(Error::transient("503"))
+        },
+    );
+    let chain = primary.fallback(backup.clone());
     assert!(matches!(chain.run(()).await, Err(Error::Cancelled)));
     assert_eq!(backup.call_count(), 0);
+}
+
+#[tokio::test]
+async fn a_primary_that_cancelled_its_own_child_context_falls_back() {
+    // The primary runs a sub-workflow under a child context it cancels
+    // itself; the caller's run is still live, so the fallback must answer.
+    let primary = from_fn("f_own_cancel", |_: i64, ctx: WorkflowContext| {
+        let child = ctx.child().build();
+        child.cancel();
+        async move { add("f_inner", 1).call(1, &child).await }
+    });
+    let backup = from_fn("f_backup", |x: i64, _ctx| async move { Ok(x + 100) });
+    assert_eq!(primary.fallback(backup).run(1).await.unwrap(), 101);
+}
+
+#[tokio::test]
+async fn a_cancelled_run_stops_the_fallback() {
+    let ctx = WorkflowContext::new();
+    ctx.cancel();
+    let backup_ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = backup_ran.clone();
+    let backup = from_fn("f_unreached", move |x: i64, _ctx| {
+        seen.store(true, Ordering::SeqCst);
+        async move { Ok(x) }
+    });
+    let error = add("f_primary", 1)
+        .fallback(backup)
+        .call(1, &ctx)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Cancelled), "{error:?}");
+    assert!(!backup_ran.load(Ordering::SeqCst));
 }

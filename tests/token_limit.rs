@@ -149,3 +149,17 @@ async fn a_rejecting_limit_says_when_there_is_room_and_a_dropped_wait_gives_it_b
         "the abandoned reservation was given back"
     );
 }
+
+#[test]
+fn a_window_longer_than_a_year_is_refused_by_name() {
+    let error = TokenLimitConfig::per_window(1_000, Duration::MAX)
+        .build()
+        .expect_err("refused");
+    assert_eq!(error.field(), "window");
+    assert!(error.to_string().contains("366 days"), "{error}");
+    assert!(
+        TokenLimitConfig::per_window(1_000, Duration::from_secs(366 * 86_400))
+            .build()
+            .is_ok()
+    );
+}

@@ -104,15 +104,13 @@ fn provider_message(body: &[u8]) -> String {
 /// as an HTTP date.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    if let Some(millis) = header("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok())
-        && millis.is_finite()
-        && millis >= 0.0
-    {
-        return Some(Duration::from_secs_f64(millis / 1e3));
+    if let Some(millis) = header("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
+        return Duration::try_from_secs_f64(millis / 1e3).ok();
     }
     let value = header(RETRY_AFTER.as_str())?.trim();
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        // Negative, NaN or past `Duration::MAX`: no usable hint.
+        return Duration::try_from_secs_f64(seconds).ok();
     }
     httpdate::parse_http_date(value)
         .ok()?
@@ -140,6 +138,18 @@ mod tests {
             HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT"),
         );
         assert_eq!(retry_after(&headers), None, "a date in the past is no wait");
+    }
+
+    #[test]
+    fn a_retry_hint_past_duration_max_or_not_a_number_is_ignored() {
+        for garbage in ["1e30", "NaN", "inf", "-0.5"] {
+            let mut headers = HeaderMap::new();
+            headers.insert("retry-after", HeaderValue::from_static(garbage));
+            assert_eq!(retry_after(&headers), None, "retry-after: {garbage}");
+            let mut headers = HeaderMap::new();
+            headers.insert("retry-after-ms", HeaderValue::from_static(garbage));
+            assert_eq!(retry_after(&headers), None, "retry-after-ms: {garbage}");
+        }
     }
 
     #[test]

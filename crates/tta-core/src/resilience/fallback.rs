@@ -20,8 +20,10 @@ pub const PRIMARY: &str = "primary";
 /// - `tta_fallback_total{used}` counts which one answered: `primary`, `1`,
 ///   `2`, ...
 /// - If every one fails, the result is [`Error::AllFailed`] with every error
-///   in the order they ran. A cancelled run stops at once with
-///   [`Error::Cancelled`]: the alternatives would be refused anyway.
+///   in the order they ran. When the run's context is cancelled, it stops
+///   at once with [`Error::Cancelled`]: the alternatives would be refused
+///   anyway. An alternative that returns `Cancelled` while the run is live
+///   (it cancelled a child context of its own) is a failure like any other.
 ///
 /// ```
 /// use tta_core::{from_fn, Error, PrimitiveExt};
@@ -123,7 +125,9 @@ where
                     self.used.increment(self.meta.name(), index);
                     return Ok(output);
                 }
-                Err(Error::Cancelled) => return Err(Error::Cancelled),
+                // The run's own cancellation ends the fallback; an alternative
+                // that returned `Cancelled` for a context of its own does not.
+                Err(_) if ctx.is_cancelled() => return Err(Error::Cancelled),
                 Err(error) => errors.push(error),
             }
         }

@@ -114,6 +114,8 @@ impl CircuitBreakerConfigBuilder {
     }
 
     /// How long it stays open before letting probes through.
+    /// `Duration::MAX` keeps it open until
+    /// [`reset`](super::CircuitBreakerHandle::reset).
     pub fn open_for(mut self, wait: Duration) -> Self {
         self.config.open_for = wait;
         self

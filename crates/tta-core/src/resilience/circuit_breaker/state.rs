@@ -61,8 +61,15 @@ impl fmt::Display for CircuitState {
 
 enum Phase {
     Closed(Tally),
-    Open { until: Instant },
-    HalfOpen { in_flight: u32, successes: u32 },
+    /// `until` is `None` when the wait reaches past what the clock can
+    /// represent, such as `open_for(Duration::MAX)`: open until reset.
+    Open {
+        until: Option<Instant>,
+    },
+    HalfOpen {
+        in_flight: u32,
+        successes: u32,
+    },
     Isolated,
 }
 
@@ -142,7 +149,7 @@ impl Machine {
     /// Admits a call or rejects it; also returns the state entered, if any.
     pub(super) fn admit(&mut self, now: Instant) -> (Option<Ticket>, Option<CircuitState>) {
         let mut entered = None;
-        if let Phase::Open { until } = self.phase
+        if let Phase::Open { until: Some(until) } = self.phase
             && now >= until
         {
             entered = self.enter(Phase::HalfOpen {
@@ -225,7 +232,7 @@ impl Machine {
 
     fn open(&mut self, now: Instant) -> Option<CircuitState> {
         self.enter(Phase::Open {
-            until: now + self.open_for,
+            until: now.checked_add(self.open_for),
         })
     }
 
@@ -271,6 +278,22 @@ mod tests {
         assert_eq!(call(&mut breaker, now, true), None);
         assert_eq!(call(&mut breaker, now, true), Some(CircuitState::Open));
         assert_eq!(breaker.admit(now).0, None);
+    }
+
+    #[test]
+    fn an_open_wait_past_the_clock_keeps_the_breaker_open_until_reset() {
+        let config = CircuitBreakerConfig::builder()
+            .trip_on(TripOn::ConsecutiveFailures(1))
+            .open_for(Duration::MAX)
+            .build()
+            .unwrap();
+        let mut breaker = Machine::new(&config);
+        let now = Instant::now();
+        assert_eq!(call(&mut breaker, now, true), Some(CircuitState::Open));
+        assert_eq!(breaker.admit(now + 100 * 365 * 86_400 * SECOND).0, None);
+        assert_eq!(breaker.state(), CircuitState::Open);
+        assert_eq!(breaker.reset(), Some(CircuitState::Closed));
+        assert!(breaker.admit(now).0.is_some());
     }
 
     #[test]

@@ -112,7 +112,9 @@ impl Backoff {
                 let low = base.as_secs_f64();
                 let high = previous.unwrap_or(base).as_secs_f64() * 3.0;
                 let wait = low + (high - low).max(0.0) * random();
-                Duration::from_secs_f64(wait).min(self.cap)
+                // Capped after converting, so a wait past `Duration::MAX` is
+                // the cap rather than a panic.
+                Duration::try_from_secs_f64(wait).map_or(self.cap, |wait| wait.min(self.cap))
             }
             _ => jitter.apply(self.base_delay(failed), random),
         }
@@ -213,6 +215,15 @@ mod tests {
         }
         assert_eq!(backoff.delay(1, None, Jitter::Full, || 0.0), Duration::ZERO);
         assert_eq!(backoff.delay(1, None, Jitter::Equal, || 0.0), 50 * MS);
+    }
+
+    #[test]
+    fn waits_past_duration_max_saturate_at_the_cap() {
+        let huge = Backoff::decorrelated(Duration::MAX).cap(Duration::MAX);
+        for random in [0.0, 0.5, 0.999_999] {
+            let wait = huge.delay(2, Some(Duration::MAX), Jitter::None, || random);
+            assert_eq!(wait, Duration::MAX);
+        }
     }
 
     #[test]

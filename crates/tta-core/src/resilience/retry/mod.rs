@@ -125,7 +125,7 @@ impl<P: Primitive> Retry<P> {
         if self
             .policy
             .max_elapsed
-            .is_some_and(|limit| started.elapsed() + wait >= limit)
+            .is_some_and(|limit| started.elapsed().saturating_add(wait) >= limit)
         {
             return Some("max_elapsed");
         }

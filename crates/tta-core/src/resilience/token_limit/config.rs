@@ -80,7 +80,8 @@ impl TokenLimitConfigBuilder {
         self
     }
 
-    /// Checks the settings.
+    /// Checks the settings: at least one token, and a window longer than
+    /// zero and at most 366 days.
     pub fn build(self) -> Result<TokenLimitConfig, ConfigError> {
         let config = self.config;
         if config.tokens == 0 {
@@ -89,6 +90,14 @@ impl TokenLimitConfigBuilder {
         if config.window.is_zero() {
             return Err(ConfigError::new("window", "must be longer than zero"));
         }
+        // Every reservation expires at `now + window`; a longer window could
+        // overflow the clock, and no provider quotes one.
+        if config.window > MAX_WINDOW {
+            return Err(ConfigError::new("window", "must be at most 366 days"));
+        }
         Ok(config)
     }
 }
+
+/// The longest window [`TokenLimitConfigBuilder::build`] accepts.
+const MAX_WINDOW: Duration = Duration::from_secs(366 * 24 * 60 * 60);
