@@ -323,6 +323,15 @@ fn spans_reproduce_the_composition(spans: &[ExportedSpan]) {
 }
 
 fn endpoint_survives_abuse(address: SocketAddr) {
+    // Other paths and methods get a clear status, not the metrics.
+    assert_eq!(http::get(address, "/nope").unwrap().0, 404);
+    let post = http::exchange(
+        address,
+        b"POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(http::split_response(&post).0, 405, "{post}");
+
     // Garbage instead of HTTP.
     let garbage =
         http::exchange(address, b"\x16\x03\x01 not http at all\r\n\r\n").unwrap_or_default();

@@ -14,15 +14,16 @@ pub fn free_port() -> SocketAddr {
     listener.local_addr().unwrap()
 }
 
-/// Installs telemetry serving `/metrics` on a free loopback port, with no
-/// log output, and returns that address.
+/// Installs telemetry serving `/metrics` on loopback port 0, with no log
+/// output, and returns the address it bound.
 pub fn install_serving_metrics() -> (SocketAddr, tta::telemetry::Telemetry) {
-    let address = free_port();
     let telemetry = tta::telemetry::builder()
-        .metrics_address(address)
+        .metrics_address(SocketAddr::from(([127, 0, 0, 1], 0)))
         .log_format(tta::telemetry::LogFormat::Off)
         .install()
         .unwrap();
+    let address = telemetry.metrics_address().unwrap();
+    assert_ne!(address.port(), 0, "the bound port, not the one asked for");
     (address, telemetry)
 }
 

@@ -10,7 +10,11 @@ use std::net::SocketAddr;
 pub enum TelemetryError {
     /// The metrics endpoint could not listen on its address, usually
     /// because another process already does.
-    #[error("cannot serve metrics on {address}: {reason}")]
+    #[error(
+        "cannot serve metrics on {address}: {reason}; choose another port with \
+         OTEL_EXPORTER_PROMETHEUS_PORT (0 for any free port) or \
+         `builder().metrics_address(..)`"
+    )]
     Bind {
         /// The address that was asked for.
         address: SocketAddr,

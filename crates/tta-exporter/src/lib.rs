@@ -39,6 +39,7 @@
 //! recorder.
 
 mod background;
+mod endpoint;
 mod error;
 mod logs;
 mod otlp;
@@ -68,6 +69,7 @@ pub use settings::{
 };
 
 use background::Background;
+use endpoint::Endpoint;
 use push::Pusher;
 use settings::{Push, Settings};
 
@@ -120,7 +122,8 @@ impl TelemetryBuilder {
         self
     }
 
-    /// Where `/metrics` is served; `localhost:9464` by default.
+    /// Where `/metrics` is served; `localhost:9464` by default. Port 0 takes
+    /// any free port; [`Telemetry::metrics_address`] tells which.
     pub fn metrics_address(self, address: SocketAddr) -> Self {
         self.with(|settings| settings.metrics_address = Some(address))
     }
@@ -316,8 +319,13 @@ pub struct Telemetry {
 
 impl Telemetry {
     fn start(settings: &Settings) -> Result<Self, TelemetryError> {
+        let endpoint = settings.metrics_address.map(Endpoint::bind).transpose()?;
+        let metrics_address = endpoint.as_ref().map(Endpoint::address);
         let background = Background::start()?;
-        let prometheus = prometheus::install(&background, settings.metrics_address)?;
+        let prometheus = prometheus::install(&background)?;
+        if let Some(endpoint) = endpoint {
+            endpoint.serve(&background, prometheus.clone())?;
+        }
         let tracer_provider = settings
             .otlp_endpoint
             .as_deref()
@@ -352,12 +360,13 @@ impl Telemetry {
             prometheus,
             tracer_provider,
             pusher,
-            metrics_address: settings.metrics_address,
+            metrics_address,
             shut_down: false,
         })
     }
 
-    /// The address `/metrics` is served on, if it is served.
+    /// The address `/metrics` is served on, if it is served: the address
+    /// actually bound, so with port 0 the port the system chose.
     pub fn metrics_address(&self) -> Option<SocketAddr> {
         self.metrics_address
     }
