@@ -1,74 +1,67 @@
 //! The live demo: telemetry on localhost:9464 and a steady mixed load of
-//! the example workflows, with a live status line, until Ctrl-C.
+//! the example workflows, with a live status line, until Ctrl-C or SIGTERM.
 //!
 //! ```text
 //! cargo run --release --example demo                    # until Ctrl-C
 //! cargo run --release --example demo -- --rate 50 --duration 60
+//! cargo run --release --example demo -- --help
 //! ```
 //!
-//! Ctrl-C stops the load, waits for the runs in flight, flushes spans and
-//! closes the endpoint; a second Ctrl-C exits at once.
+//! Ctrl-C or SIGTERM (`docker stop`, systemd, Kubernetes) stops the load,
+//! waits for the runs in flight, flushes spans and closes the endpoint; a
+//! second signal exits at once.
 
 #[path = "common/demo.rs"]
 mod demo;
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// The command line: `--rate N`, `--duration SECS`, `--status-every SECS`.
+use clap::Parser;
+
+/// The TTA.dev live demo: a steady mix of LLM, document, embedding and
+/// booking workflows, every one observable. Faults are injected on purpose,
+/// so retries, fallbacks and circuit breakers have work to do.
+#[derive(Debug, Parser)]
+#[command(name = "demo", version)]
 struct Args {
-    options: demo::Options,
-    duration: Option<Duration>,
+    /// Workflows started per second.
+    #[arg(long, default_value_t = 20.0, value_parser = positive)]
+    rate: f64,
+    /// Stop after this many seconds instead of waiting for Ctrl-C or SIGTERM.
+    #[arg(long, value_parser = positive)]
+    duration: Option<f64>,
+    /// Seconds between status lines.
+    #[arg(long, default_value_t = 3.0, value_parser = positive)]
+    status_every: f64,
+    /// Also print the WARN logs of failed calls (most are the injected
+    /// faults). `RUST_LOG` chooses any other filter.
+    #[arg(short, long)]
+    verbose: bool,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
-    let mut parsed = Args {
-        options: demo::Options {
-            rate: 20.0,
-            status_every: Duration::from_secs(3),
-        },
-        duration: None,
-    };
-    while let Some(flag) = args.next() {
-        let mut number = |name: &str| -> Result<f64, String> {
-            let value = args.next().ok_or_else(|| format!("{name} needs a value"))?;
-            value
-                .parse::<f64>()
-                .ok()
-                .filter(|number| number.is_finite() && *number > 0.0)
-                .ok_or_else(|| format!("{name} must be a positive number, got {value:?}"))
-        };
-        match flag.as_str() {
-            "--rate" => parsed.options.rate = number("--rate")?,
-            "--duration" => parsed.duration = Some(Duration::from_secs_f64(number("--duration")?)),
-            "--status-every" => {
-                parsed.options.status_every = Duration::from_secs_f64(number("--status-every")?)
-            }
-            "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(parsed)
+fn positive(value: &str) -> Result<f64, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|number| number.is_finite() && *number > 0.0 && *number < 1e9)
+        .ok_or_else(|| format!("expected a positive number, got {value:?}"))
 }
 
-const USAGE: &str = "usage: demo [--rate WORKFLOWS_PER_SECOND (20)] [--duration SECONDS (until Ctrl-C)] [--status-every SECONDS (3)]";
+/// Writes a line to stdout; `false` once stdout is closed (`demo | head`).
+fn say(line: &str) -> bool {
+    writeln!(std::io::stdout(), "{line}").is_ok()
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match parse_args(std::env::args().skip(1)) {
-        Ok(args) => args,
-        Err(error) => {
-            if !error.is_empty() {
-                eprintln!("error: {error}");
-            }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = Args::parse();
     let mut builder = tta::telemetry::builder();
     if std::env::var_os("RUST_LOG").is_none() {
-        // The status line is the demo's output; logs would drown it at 20 runs a second.
-        builder = builder.log_filter("warn");
+        // The status line is the demo's output; the injected faults' WARNs
+        // would bury it at 20 runs a second.
+        builder = builder.log_filter(if args.verbose { "warn" } else { "off" });
     }
     let telemetry = match builder.install() {
         Ok(telemetry) => telemetry,
@@ -77,50 +70,67 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match telemetry.metrics_address() {
-        Some(address) => println!("metrics:  http://{address}/metrics"),
-        None => println!("metrics:  not served"),
-    }
-    println!(
-        "grafana:  GRAFANA_ADMIN_PASSWORD=... docker compose -f docs/observability/docker-compose.yml up, then http://localhost:3000 (docs/observability.md)"
-    );
-    println!(
-        "traces:   OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 (Jaeger), see docs/observability.md"
-    );
-    println!(
-        "load:     {} workflows/s of llm_pipeline, document_pipeline, embed_pipeline, web_search_pipeline and book_trip; Ctrl-C to stop",
-        args.options.rate
-    );
-
-    let duration = args.duration;
-    let stop = async move {
-        let ctrl_c = async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("\nstopping: waiting for runs in flight (Ctrl-C again to exit now)");
-                tokio::spawn(async {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        std::process::exit(130);
-                    }
-                });
-            } else {
-                std::future::pending::<()>().await;
-            }
-        };
-        match duration {
-            Some(duration) => tokio::select! {
-                () = tokio::time::sleep(duration) => {}
-                () = ctrl_c => {}
-            },
-            None => ctrl_c.await,
-        }
+    let metrics = match telemetry.metrics_address() {
+        Some(address) => format!("metrics:  http://{address}/metrics"),
+        None => "metrics:  not served".to_owned(),
     };
-    let status = demo::run(&args.options, stop).await;
-    println!("final:    {status}");
+    let header = [
+        metrics,
+        "grafana:  GRAFANA_ADMIN_PASSWORD=... docker compose -f docs/observability/docker-compose.yml up, then http://localhost:3000 (docs/observability.md)".to_owned(),
+        "traces:   OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 (Jaeger), see docs/observability.md".to_owned(),
+        format!(
+            "load:     {} workflows/s of llm_pipeline, document_pipeline, embed_pipeline, web_search_pipeline and book_trip; Ctrl-C to stop",
+            args.rate
+        ),
+        "faults:   injected on purpose: the simulated models fail 2-15% of calls and hang 2%, and both primaries go down for 2.5 s every 20 s, so expect failures, retries, fallbacks and open circuits (--verbose shows their logs)".to_owned(),
+    ];
+    let options = demo::Options {
+        rate: args.rate,
+        status_every: Duration::from_secs_f64(args.status_every),
+    };
+    let status = if header.iter().all(|line| say(line)) {
+        Some(demo::run(&options, stop(args.duration.map(Duration::from_secs_f64))).await)
+    } else {
+        None
+    };
+    if let Some(status) = status {
+        say(&format!("final:    {status}"));
+    }
     match telemetry.shutdown() {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("telemetry shutdown: {error}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Resolves after `duration`, or at the first SIGINT or SIGTERM; a second
+/// signal exits at once.
+async fn stop(duration: Option<Duration>) {
+    let signalled = async {
+        match tta::telemetry::stop_signal().await {
+            Ok(signal) => {
+                eprintln!("\n{signal}: stopping, waiting for runs in flight (again to exit now)");
+                tokio::spawn(async {
+                    if let Ok(signal) = tta::telemetry::stop_signal().await {
+                        std::process::exit(i32::from(signal.exit_code()));
+                    }
+                });
+            }
+            Err(error) => {
+                eprintln!(
+                    "cannot wait for Ctrl-C or SIGTERM ({error}); stop the demo with --duration"
+                );
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    match duration {
+        Some(duration) => tokio::select! {
+            () = tokio::time::sleep(duration) => {}
+            () = signalled => {}
+        },
+        None => signalled.await,
     }
 }

@@ -3,6 +3,7 @@
 //! the test that scrapes it.
 
 use std::future::Future;
+use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -315,8 +316,8 @@ impl Workflows {
     }
 }
 
-/// Runs the mix at `options.rate` until `stop` resolves, printing the
-/// status line as it goes; waits for the runs in flight and returns the
+/// Runs the mix at `options.rate` until `stop` resolves or stdout closes,
+/// printing the status line as it goes; waits for the runs in flight and returns the
 /// final status.
 pub(crate) async fn run(options: &Options, stop: impl Future<Output = ()>) -> Status {
     let workflows = Arc::new(workflows());
@@ -337,7 +338,12 @@ pub(crate) async fn run(options: &Options, stop: impl Future<Output = ()>) -> St
                 n += 1;
             }
             _ = status.tick() => {
-                println!("[{:>6.1}s] {}", started.elapsed().as_secs_f64(), workflows.status(&tally));
+                let line = format!("[{:>6.1}s] {}", started.elapsed().as_secs_f64(), workflows.status(&tally));
+                // A closed stdout (`demo | head -1`) stops the load like a
+                // signal would, instead of a panic.
+                if writeln!(std::io::stdout(), "{line}").is_err() {
+                    break;
+                }
             }
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
         }

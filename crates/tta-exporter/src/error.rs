@@ -59,6 +59,9 @@ pub enum TelemetryError {
     /// The telemetry thread could not be started.
     #[error("cannot start the telemetry thread: {0}")]
     Thread(#[source] std::io::Error),
+    /// The SIGINT or SIGTERM handler could not be registered.
+    #[error("cannot wait for SIGINT or SIGTERM: {0}")]
+    Signal(#[source] std::io::Error),
     /// Spans could not be flushed at shutdown; they are lost.
     #[error("spans could not be flushed at shutdown: {0}")]
     Flush(String),

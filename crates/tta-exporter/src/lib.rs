@@ -47,6 +47,7 @@ mod prometheus;
 mod push;
 mod sampler;
 mod settings;
+mod signal;
 mod span_attributes;
 mod trace_link;
 
@@ -67,6 +68,7 @@ pub use error::TelemetryError;
 pub use settings::{
     DEFAULT_METRICS_PORT, DEFAULT_PUSH_INTERVAL, LogFormat, OtlpProtocol, PRICE_FILE_VAR,
 };
+pub use signal::{StopSignal, stop_signal};
 
 use background::Background;
 use endpoint::Endpoint;
@@ -405,6 +407,32 @@ impl Telemetry {
     /// the failures instead.
     pub fn shutdown(mut self) -> Result<(), TelemetryError> {
         self.stop()
+    }
+
+    /// Waits for SIGINT or SIGTERM, then shuts down as [`shutdown`](Self::shutdown)
+    /// does: spans flushed, a last push, the endpoint closed. Returns the
+    /// signal, so `main` can report it.
+    ///
+    /// For a service whose work ends on its own signal (an axum server's
+    /// graceful shutdown, say), await [`stop_signal`] there instead and call
+    /// [`shutdown`](Self::shutdown) once the work has drained.
+    ///
+    /// ```no_run
+    /// # #[tokio::main] async fn main() -> Result<(), tta_exporter::TelemetryError> {
+    /// let telemetry = tta_exporter::init()?;
+    /// // ... spawn the work ...
+    /// let signal = telemetry.shutdown_on_signal().await?;
+    /// eprintln!("stopped by {signal}; telemetry flushed");
+    /// # Ok(()) }
+    /// ```
+    pub async fn shutdown_on_signal(self) -> Result<StopSignal, TelemetryError> {
+        let signal = stop_signal().await.map_err(TelemetryError::Signal)?;
+        // Flushing blocks on the telemetry thread; keep the caller's
+        // runtime free meanwhile.
+        tokio::task::spawn_blocking(move || self.shutdown())
+            .await
+            .map_err(|error| TelemetryError::Flush(error.to_string()))??;
+        Ok(signal)
     }
 
     fn stop(&mut self) -> Result<(), TelemetryError> {
