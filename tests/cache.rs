@@ -197,3 +197,48 @@ fn invalid_caches_name_the_field() {
         .unwrap_err();
     assert_eq!(error.field(), "time_to_idle");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_entries_gauge_is_right_at_once_without_housekeeping() {
+    install();
+    let (double, _calls) = slow_double("c_entries_now");
+    let cached = double.cached(capacity(100));
+    cached.run(1).await.unwrap();
+    cached.run(2).await.unwrap();
+    cached.run(2).await.unwrap();
+    let name = [("primitive_name", "cache(c_entries_now)")];
+    assert_eq!(gauge(CACHE_ENTRIES, &name), Some(2.0));
+    assert_eq!(cached.stats().entries, 2);
+
+    cached.invalidate_all();
+    cached.run_pending_tasks().await;
+    assert_eq!(gauge(CACHE_ENTRIES, &name), Some(0.0));
+    assert_eq!(cached.stats().entries, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_named_cache_labels_its_own_metrics_with_that_name() {
+    install();
+    let (double, _calls) = slow_double("c_renamed_inner");
+    let workflow = double
+        .retry(RetryPolicy::default())
+        .cached(capacity(10))
+        .named("my_workflow");
+    workflow.run(1).await.unwrap();
+    workflow.run(1).await.unwrap();
+
+    let mine = [("primitive_name", "my_workflow")];
+    assert_eq!(counter(CACHE_HITS_TOTAL, &mine), 1);
+    assert_eq!(counter(CACHE_MISSES_TOTAL, &mine), 1);
+    assert_eq!(gauge(CACHE_ENTRIES, &mine), Some(1.0));
+    // The executions carry the same name, so the two join.
+    assert_eq!(
+        counter(
+            PRIMITIVE_EXECUTIONS_TOTAL,
+            &[("primitive_name", "my_workflow"), ("status", "success")]
+        ),
+        2
+    );
+    let generated = [("primitive_name", "cache(retry(c_renamed_inner))")];
+    assert_eq!(counter(CACHE_TOTAL, &generated), 0);
+}

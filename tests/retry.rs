@@ -311,3 +311,22 @@ async fn a_wait_past_duration_max_ends_the_retry_instead_of_panicking() {
     assert!(matches!(error, Error::RetriesExhausted { .. }), "{error:?}");
     assert_eq!(calls.lock().unwrap().len(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_named_retry_counts_its_attempts_under_that_name() {
+    install();
+    let model = Mock::new("r_named_inner")
+        .then_fail(Error::transient("503"))
+        .then_return(1);
+    let named = model
+        .retry(policy(3, Backoff::constant(MS), Jitter::None))
+        .named("ask_model");
+    assert_eq!(named.run(0).await.unwrap(), 1);
+    assert_eq!(
+        counter(
+            RETRY_ATTEMPTS_TOTAL,
+            &[("primitive_name", "ask_model"), ("attempt", "2")]
+        ),
+        1
+    );
+}

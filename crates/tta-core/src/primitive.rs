@@ -71,6 +71,17 @@ pub trait Primitive: Send + Sync + 'static {
     fn name(&self) -> &str {
         self.meta().name()
     }
+
+    /// Takes `name` as its own. [`PrimitiveExt::named`] calls it, so that a
+    /// wrapper that labels metrics of its own (a cache's hits, a retry's
+    /// attempts, a breaker's state) labels them with the name its
+    /// executions carry. The default keeps the old name, which is right for
+    /// a primitive with no metrics beyond its executions'.
+    // A `Cow` so that a static name is adopted without an allocation.
+    #[allow(clippy::ptr_arg)]
+    fn adopt_name(&mut self, name: &Cow<'static, str>) {
+        let _ = name;
+    }
 }
 
 /// Calling, running, renaming and erasing primitives. Implemented for every

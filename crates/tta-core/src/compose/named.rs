@@ -12,7 +12,9 @@ use crate::primitive::Primitive;
 /// [`PrimitiveExt::named`](crate::PrimitiveExt::named).
 ///
 /// It replaces the inner primitive's identity rather than wrapping it, so
-/// there is still one span per execution, not two.
+/// there is still one span per execution, not two, and a wrapper's own
+/// metrics (a cache's hits, a retry's attempts) take the new name too; see
+/// [`Primitive::adopt_name`].
 ///
 /// ```
 /// use tta_core::{from_fn, Primitive, PrimitiveExt};
@@ -27,8 +29,10 @@ pub struct Named<P> {
 }
 
 impl<P: Primitive> Named<P> {
-    pub(crate) fn new(inner: P, name: impl Into<Cow<'static, str>>) -> Self {
-        let meta = Meta::new(name, inner.meta().kind());
+    pub(crate) fn new(mut inner: P, name: impl Into<Cow<'static, str>>) -> Self {
+        let name = name.into();
+        inner.adopt_name(&name);
+        let meta = inner.meta().renamed(name);
         Self { inner, meta }
     }
 
@@ -52,6 +56,11 @@ impl<P: Primitive> Primitive for Named<P> {
         ctx: &'a WorkflowContext,
     ) -> impl Future<Output = Result<P::Output>> + Send + 'a {
         self.inner.execute(input, ctx)
+    }
+
+    fn adopt_name(&mut self, name: &Cow<'static, str>) {
+        self.inner.adopt_name(name);
+        self.meta = self.meta.renamed(name.clone());
     }
 }
 

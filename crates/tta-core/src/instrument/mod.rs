@@ -123,6 +123,13 @@ impl Meta {
         Self::with_parts(name.into(), Kind::LLM, Some(call))
     }
 
+    /// The same kind and model call under another name, for
+    /// [`Primitive::adopt_name`](crate::Primitive::adopt_name). Built
+    /// afresh: metric handles resolved under the old name are not kept.
+    pub fn renamed(&self, name: Cow<'static, str>) -> Self {
+        Self::with_parts(name, self.kind, self.gen_ai.clone()).with_span_opener(self.open_span)
+    }
+
     const fn with_parts(name: Cow<'static, str>, kind: Kind, gen_ai: Option<GenAiCall>) -> Self {
         Self {
             name,

@@ -1,5 +1,6 @@
 //! [`Bulkhead`]: cap how many executions run at once.
 
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -219,6 +220,10 @@ impl<P: Primitive> Primitive for Bulkhead<P> {
 
     fn meta(&self) -> &Meta {
         &self.meta
+    }
+
+    fn adopt_name(&mut self, name: &Cow<'static, str>) {
+        self.meta = self.meta.renamed(name.clone());
     }
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {

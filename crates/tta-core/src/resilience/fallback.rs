@@ -1,6 +1,7 @@
 //! [`Fallback`]: try alternatives in order until one succeeds.
 
 use metrics::Label;
+use std::borrow::Cow;
 
 use crate::catalog;
 use crate::compose::BoxPrimitive;
@@ -114,6 +115,10 @@ where
 
     fn meta(&self) -> &Meta {
         &self.meta
+    }
+
+    fn adopt_name(&mut self, name: &Cow<'static, str>) {
+        self.meta = self.meta.renamed(name.clone());
     }
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {

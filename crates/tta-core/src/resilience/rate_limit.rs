@@ -1,5 +1,6 @@
 //! [`RateLimit`]: a token bucket in front of a primitive.
 
+use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -286,6 +287,10 @@ impl<P: Primitive> Primitive for RateLimit<P> {
 
     fn meta(&self) -> &Meta {
         &self.meta
+    }
+
+    fn adopt_name(&mut self, name: &Cow<'static, str>) {
+        self.meta = self.meta.renamed(name.clone());
     }
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {

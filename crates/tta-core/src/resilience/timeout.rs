@@ -1,5 +1,6 @@
 //! [`Timeout`]: bound how long a primitive may run.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::time::Duration;
 
@@ -143,6 +144,10 @@ where
 
     fn meta(&self) -> &Meta {
         &self.meta
+    }
+
+    fn adopt_name(&mut self, name: &Cow<'static, str>) {
+        self.meta = self.meta.renamed(name.clone());
     }
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {

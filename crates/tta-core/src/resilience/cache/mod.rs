@@ -3,6 +3,7 @@
 mod config;
 mod stats;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
@@ -87,7 +88,7 @@ where
     /// [`PrimitiveExt::cached_by`].
     pub fn new(inner: P, config: CacheConfig<K, P::Output>, key: F) -> Self {
         let name = format!("cache({})", inner.name());
-        let telemetry = Arc::new(Telemetry::new(name.clone()));
+        let telemetry = Arc::new(Telemetry::new());
         let listener = Arc::clone(&telemetry);
         let mut builder = moka::future::Cache::builder()
             .max_capacity(config.max_capacity)
@@ -113,15 +114,15 @@ where
 
     /// The cache's counters since it was built.
     pub fn stats(&self) -> CacheStats {
-        self.telemetry.snapshot(self.cache.entry_count())
+        self.telemetry.snapshot()
     }
 
-    /// Applies pending expiries and evictions now, and updates
-    /// `tta_cache_entries`. moka does this in the background as the cache
-    /// is used; call it before reading [`stats`](Self::stats) in a test.
+    /// Applies pending expiries and evictions now, which reports them to
+    /// the eviction counters and `tta_cache_entries`. moka does this as the
+    /// cache is used; call it before reading [`stats`](Self::stats) in a
+    /// test that waits for an expiry.
     pub async fn run_pending_tasks(&self) {
         self.cache.run_pending_tasks().await;
-        self.telemetry.set_entries(self.cache.entry_count());
     }
 
     /// Drops every entry; they count as `explicit` evictions.
@@ -179,7 +180,12 @@ where
         &self.meta
     }
 
+    fn adopt_name(&mut self, name: &Cow<'static, str>) {
+        self.meta = self.meta.renamed(name.clone());
+    }
+
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
+        self.telemetry.bind_name(self.meta.name());
         let key = (self.key)(&input);
         if let Some(entry) = self.cache.get(&key).await {
             self.lookup_done(ctx, Lookup::Hit);
@@ -217,7 +223,7 @@ where
             Ok(entry) => {
                 if entry.is_fresh() {
                     primitive_event!(debug, "cache_store", self.meta, ctx, key_hash = %key_hash);
-                    self.telemetry.set_entries(self.cache.entry_count());
+                    self.telemetry.stored();
                 }
                 let entry = entry.into_value();
                 if !ran {

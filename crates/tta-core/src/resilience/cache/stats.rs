@@ -1,7 +1,8 @@
 //! The cache's counters: kept as atomics for [`CacheStats`] and exported
 //! as the catalog's `tta_cache_*` metrics.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use metrics::Label;
@@ -24,7 +25,8 @@ pub struct CacheStats {
     pub lookups: u64,
     /// `hits / lookups`, or 0 before the first lookup.
     pub hit_rate: f64,
-    /// Entries held, as last counted by the cache (eventually consistent).
+    /// Entries held: counted when stored, uncounted when moka reports their
+    /// removal (an expired entry leaves at moka's next housekeeping).
     pub entries: u64,
     /// Entries removed by expiry, capacity or invalidation.
     pub evictions: u64,
@@ -58,7 +60,11 @@ pub(super) enum Lookup {
 }
 
 pub(super) struct Telemetry {
-    name: String,
+    /// The `primitive_name` label: the cache's name when it first runs, so
+    /// that a name given by `named` after it was built is the one used.
+    name: OnceLock<String>,
+    /// Signed: a removal may be reported before its store is counted.
+    entry_count: AtomicI64,
     hits: AtomicU64,
     misses: AtomicU64,
     coalesced: AtomicU64,
@@ -79,10 +85,11 @@ pub(super) struct Telemetry {
 }
 
 impl Telemetry {
-    pub(super) fn new(name: String) -> Self {
+    pub(super) fn new() -> Self {
         let causes = CAUSES.map(|cause| vec![Label::from_static_parts("cause", cause)]);
         Self {
-            name,
+            name: OnceLock::new(),
+            entry_count: AtomicI64::new(0),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
             coalesced: AtomicU64::new(0),
@@ -103,6 +110,15 @@ impl Telemetry {
         }
     }
 
+    /// Fixes the label to `name` on the first run; later calls cost one load.
+    pub(super) fn bind_name(&self, name: &str) {
+        self.name.get_or_init(|| name.to_owned());
+    }
+
+    fn name(&self) -> &str {
+        self.name.get().map_or("", String::as_str)
+    }
+
     pub(super) fn record(&self, lookup: Lookup) {
         let (tally, counter) = match lookup {
             Lookup::Hit => (&self.hits, &self.hit_counter),
@@ -110,9 +126,9 @@ impl Telemetry {
             Lookup::Coalesced => (&self.coalesced, &self.coalesced_counter),
         };
         tally.fetch_add(1, Ordering::Relaxed);
-        counter.increment(&self.name);
-        self.lookup_counter.increment(&self.name);
-        self.hit_rate.set(&self.name, self.snapshot(0).hit_rate);
+        counter.increment(self.name());
+        self.lookup_counter.increment(self.name());
+        self.hit_rate.set(self.name(), self.snapshot().hit_rate);
     }
 
     /// Credits what a cached computation cost to a lookup that reused it.
@@ -130,25 +146,34 @@ impl Telemetry {
             ),
         ] {
             tally.fetch_add(amount, Ordering::Relaxed);
-            counter.increment_by(&self.name, amount);
+            counter.increment_by(self.name(), amount);
         }
         let micros = u64::try_from(computed_in.as_micros()).unwrap_or(u64::MAX);
         self.saved_micros.fetch_add(micros, Ordering::Relaxed);
         self.saved_time_histogram
-            .record(&self.name, computed_in.as_secs_f64());
+            .record(self.name(), computed_in.as_secs_f64());
     }
 
     pub(super) fn evicted(&self, cause: RemovalCause) {
         self.evictions.fetch_add(1, Ordering::Relaxed);
         self.eviction_counters
-            .increment(&self.name, cause_index(cause));
+            .increment(self.name(), cause_index(cause));
+        // A replaced value leaves its key in the cache.
+        if cause != RemovalCause::Replaced {
+            let left = self.entry_count.fetch_sub(1, Ordering::Relaxed) - 1;
+            self.entries.set(self.name(), left.max(0) as f64);
+        }
     }
 
-    pub(super) fn set_entries(&self, entries: u64) {
-        self.entries.set(&self.name, entries as f64);
+    /// Counts a stored entry, so `tta_cache_entries` is right at the next
+    /// scrape rather than after moka's lazy count catches up.
+    pub(super) fn stored(&self) {
+        let held = self.entry_count.fetch_add(1, Ordering::Relaxed) + 1;
+        self.entries.set(self.name(), held.max(0) as f64);
     }
 
-    pub(super) fn snapshot(&self, entries: u64) -> CacheStats {
+    pub(super) fn snapshot(&self) -> CacheStats {
+        let entries = u64::try_from(self.entry_count.load(Ordering::Relaxed)).unwrap_or(0);
         let hits = self.hits.load(Ordering::Relaxed);
         let misses = self.misses.load(Ordering::Relaxed);
         let coalesced = self.coalesced.load(Ordering::Relaxed);

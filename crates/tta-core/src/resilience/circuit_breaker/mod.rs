@@ -3,6 +3,7 @@
 mod config;
 mod state;
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard, Once, PoisonError};
 
 use metrics::Label;
@@ -204,6 +205,16 @@ impl<P: Primitive> Primitive for CircuitBreaker<P> {
 
     fn meta(&self) -> &Meta {
         &self.meta
+    }
+
+    /// Renames the breaker's own metrics and logs too, unless a
+    /// [`handle`](Self::handle) was taken before: it shares the breaker, and
+    /// the breaker keeps the name the handle reports.
+    fn adopt_name(&mut self, name: &Cow<'static, str>) {
+        self.meta = self.meta.renamed(name.clone());
+        if let Some(shared) = Arc::get_mut(&mut self.shared) {
+            shared.name = name.to_string();
+        }
     }
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {

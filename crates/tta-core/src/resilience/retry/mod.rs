@@ -3,6 +3,7 @@
 mod backoff;
 mod policy;
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use metrics::Label;
@@ -154,6 +155,10 @@ where
 
     fn meta(&self) -> &Meta {
         &self.meta
+    }
+
+    fn adopt_name(&mut self, name: &Cow<'static, str>) {
+        self.meta = self.meta.renamed(name.clone());
     }
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {

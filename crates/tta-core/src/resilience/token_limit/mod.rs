@@ -3,6 +3,7 @@
 mod config;
 mod ledger;
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -238,6 +239,10 @@ where
 
     fn meta(&self) -> &Meta {
         &self.meta
+    }
+
+    fn adopt_name(&mut self, name: &Cow<'static, str>) {
+        self.meta = self.meta.renamed(name.clone());
     }
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
