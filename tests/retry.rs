@@ -330,3 +330,25 @@ async fn a_named_retry_counts_its_attempts_under_that_name() {
         1
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn each_failure_is_logged_at_warn_once() {
+    let (_guard, captured) = capture();
+    let (flaky, _calls) = always_failing("r_warn_once", || Error::transient("503"));
+    flaky
+        .retry(policy(3, Backoff::constant(MS), Jitter::None))
+        .run(())
+        .await
+        .unwrap_err();
+    let warnings: Vec<String> = captured
+        .events()
+        .iter()
+        .filter(|event| event.level == tracing::Level::WARN)
+        .map(|event| event.message().to_owned())
+        .collect();
+    // Two errors swallowed by the retry, then the final one at the top.
+    assert_eq!(warnings, ["retry_scheduled", "retry_scheduled", "primitive_failed"]);
+    let scheduled = captured.events_named("retry_scheduled");
+    assert_eq!(scheduled[0].field("attempt"), Some("1"));
+    assert_eq!(scheduled[0].field("wait_ms"), Some("1"));
+}

@@ -9,7 +9,7 @@ use tta_core::{ConfigError, Error, Meta, Primitive, Result, WorkflowContext};
 
 use crate::config::ChatConfig;
 use crate::error::{self, ProviderError};
-use crate::transport::{Failure, Transport};
+use tta_http::{Failure, Transport};
 use crate::types::{ChatRequest, ChatResponse, Message};
 use crate::wire;
 

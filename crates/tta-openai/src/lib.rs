@@ -41,7 +41,6 @@
 mod client;
 mod config;
 mod error;
-mod transport;
 mod types;
 mod wire;
 

@@ -124,16 +124,14 @@ impl Position {
         }
     }
 
-    /// A failure is logged once where it is final: at the top of a call, or
-    /// at a retry attempt whose error the retry swallows, or at a saga
-    /// compensation, whose failure leaves work undone. Elsewhere the error
-    /// travels up and is logged by the caller.
+    /// A failure is logged at WARN once, where it is final: at the top of a
+    /// call, or at a saga compensation, whose failure leaves work undone.
+    /// Elsewhere the error travels up and is logged by the caller. A retry
+    /// attempt cannot know whether its error will be retried, so the retry
+    /// logs the ones it swallows (`retry_scheduled`).
     pub(crate) fn failure_severity(self) -> Severity {
         match self {
-            Position::Root
-            | Position::Workflow
-            | Position::Attempt(_)
-            | Position::Compensation(_) => Severity::Warn,
+            Position::Root | Position::Workflow | Position::Compensation(_) => Severity::Warn,
             _ => Severity::Debug,
         }
     }

@@ -28,7 +28,9 @@ const STATUSES: [&str; 2] = ["success", "error"];
 ///
 /// - Each attempt is a child span with `tta.retry.attempt` and logs
 ///   `retry_attempt_start`, then `retry_attempt_success` or
-///   `retry_attempt_failed`; giving up logs `retry_exhausted`.
+///   `retry_attempt_failed` (DEBUG). Each error it retries is logged once
+///   at WARN as `retry_scheduled`, with the wait; giving up logs
+///   `retry_exhausted` at DEBUG, and the caller logs the final error.
 /// - `tta_retry_attempts_total{attempt, status}` counts every attempt.
 /// - **A rate limit's `Retry-After` is honoured**: after
 ///   [`Error::RateLimited`] with a `retry_after`, the next attempt waits at
@@ -195,13 +197,17 @@ where
                 _ => backoff,
             };
             if let Some(reason) = self.stop_before_next(attempt, wait, started, ctx) {
-                primitive_event!(warn, "retry_exhausted", self.meta, ctx,
+                // DEBUG: the error travels up, and the caller logs it once.
+                primitive_event!(debug, "retry_exhausted", self.meta, ctx,
                     attempts = attempt, reason, error = %error);
                 return Err(Error::RetriesExhausted {
                     attempts: attempt,
                     last: Box::new(error),
                 });
             }
+            // The one WARN for an error this retry swallows.
+            primitive_event!(warn, "retry_scheduled", self.meta, ctx,
+                attempt, wait_ms = wait.as_millis() as u64, error_kind = error.kind().as_str(), error = %error);
             tokio::time::sleep(wait).await;
             previous_wait = Some(wait);
             attempt += 1;

@@ -1,9 +1,12 @@
-//! One HTTP exchange with the provider, over hyper and rustls with *ring*.
+//! The HTTP client stack that TTA.dev's provider client (`tta-openai`) and
+//! OTLP exporter (`tta-exporter`) share: hyper, with rustls over *ring*.
 //!
-//! The client has its own HTTP stack rather than sharing the exporter's
-//! reqwest: reqwest's TLS, once compiled in, would need a process-wide
-//! crypto provider before *any* reqwest client is built, and the
-//! exporter's plain-HTTP clients would panic without one.
+//! Not reqwest with its TLS: that would need a process-wide crypto provider
+//! installed before *any* reqwest client in the process is built, and
+//! clients elsewhere in a user's program would panic without one. This
+//! stack gives the provider to its own clients alone, and needs no C build.
+//!
+//! Not public API beyond these crates: it may change in any release.
 
 use std::sync::Arc;
 
@@ -19,29 +22,41 @@ use rustls::{ClientConfig, RootCertStore};
 use tta_core::ConfigError;
 
 /// What came back: status, headers and the whole body.
-pub(crate) struct Answer {
-    pub(crate) status: StatusCode,
-    pub(crate) headers: HeaderMap,
-    pub(crate) body: Bytes,
+#[derive(Debug)]
+pub struct Answer {
+    /// The status code.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
 }
 
 /// Why no whole answer came back.
-pub(crate) enum Failure {
+#[derive(Debug)]
+pub enum Failure {
     /// The request could not be sent or the connection failed.
     Send(String),
     /// The answer's body was cut off or unreadable.
     Body(String),
 }
 
+/// A pooled HTTP/1.1 and HTTP/2 client, HTTPS or plain HTTP.
 #[derive(Clone)]
-pub(crate) struct Transport {
+pub struct Transport {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport").finish_non_exhaustive()
+    }
 }
 
 impl Transport {
     /// HTTPS trusting `roots`, or else the platform's root certificates, or
     /// Mozilla's where the platform has none; plain HTTP for local servers.
-    pub(crate) fn new(roots: Option<&[CertificateDer<'static>]>) -> Result<Self, ConfigError> {
+    pub fn new(roots: Option<&[CertificateDer<'static>]>) -> Result<Self, ConfigError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let tls_error = |error: rustls::Error| ConfigError::new("tls", error.to_string());
         let builder = match roots {
@@ -77,7 +92,7 @@ impl Transport {
     }
 
     /// POSTs `body` to `uri` and reads the whole answer.
-    pub(crate) async fn post(
+    pub async fn post(
         &self,
         uri: &Uri,
         headers: HeaderMap,
