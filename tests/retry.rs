@@ -347,7 +347,10 @@ async fn each_failure_is_logged_at_warn_once() {
         .map(|event| event.message().to_owned())
         .collect();
     // Two errors swallowed by the retry, then the final one at the top.
-    assert_eq!(warnings, ["retry_scheduled", "retry_scheduled", "primitive_failed"]);
+    assert_eq!(
+        warnings,
+        ["retry_scheduled", "retry_scheduled", "primitive_failed"]
+    );
     let scheduled = captured.events_named("retry_scheduled");
     assert_eq!(scheduled[0].field("attempt"), Some("1"));
     assert_eq!(scheduled[0].field("wait_ms"), Some("1"));

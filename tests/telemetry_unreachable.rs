@@ -32,5 +32,15 @@ fn an_unreachable_collector_is_counted_not_fatal() {
     );
     let samples = parse_exposition(&telemetry.render());
     assert_eq!(value(&samples, "tta_spans_dropped_total", &[]), Some(4.0));
-    telemetry.shutdown().unwrap();
+
+    // Spans still queued at shutdown are lost too, and shutdown says so.
+    runtime.block_on(async {
+        let step = from_fn("unreachable_late", |x: u8, _ctx| async move { Ok(x) });
+        step.run(9).await.unwrap();
+    });
+    let error = telemetry.shutdown().unwrap_err();
+    assert!(
+        matches!(error, tta::telemetry::TelemetryError::Flush(_)),
+        "{error:?}"
+    );
 }

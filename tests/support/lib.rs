@@ -4,6 +4,8 @@
 //! - [`http`]: a raw HTTP client for scraping and abusing endpoints.
 //! - [`tools`]: `promtool` and the Pushgateway, found on the `PATH`.
 //! - [`openai_mock`]: an OpenAI-compatible server on loopback, scripted per request.
+//! - [`otlp_http`]: an OTLP/HTTP trace receiver, over HTTP or HTTPS.
+//! - [`tls`]: rustls server settings for those servers.
 //! - [`spans`]: a subscriber that captures spans, their parents and fields,
 //!   and log events, for the current thread.
 
@@ -16,4 +18,5 @@ pub mod openai_mock;
 pub mod otlp_http;
 pub mod primitives;
 pub mod spans;
+pub mod tls;
 pub mod tools;

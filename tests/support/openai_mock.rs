@@ -11,9 +11,6 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-
 use serde_json::{Value, json};
 
 /// What the server does with one request.
@@ -105,19 +102,7 @@ impl MockProvider {
     /// The same over HTTPS, with this certificate chain and key (PEM), for
     /// the host name `localhost`.
     pub fn start_tls(certificate_pem: &str, key_pem: &str) -> Self {
-        let chain = CertificateDer::pem_slice_iter(certificate_pem.as_bytes())
-            .collect::<Result<Vec<_>, _>>()
-            .unwrap();
-        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
-        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(chain, key)
-        .unwrap();
-        Self::listen(Some(Arc::new(config)))
+        Self::listen(Some(crate::tls::server_config(certificate_pem, key_pem)))
     }
 
     fn listen(tls: Option<Arc<rustls::ServerConfig>>) -> Self {

@@ -62,6 +62,15 @@ pub enum TelemetryError {
     /// The SIGINT or SIGTERM handler could not be registered.
     #[error("cannot wait for SIGINT or SIGTERM: {0}")]
     Signal(#[source] std::io::Error),
+    /// A push to the Pushgateway failed: it is down, unreachable or
+    /// refused the metrics. Those metrics are not on the gateway.
+    #[error("push to the Pushgateway at {url} failed: {reason}")]
+    Push {
+        /// The push URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
     /// Spans could not be flushed at shutdown; they are lost.
     #[error("spans could not be flushed at shutdown: {0}")]
     Flush(String),

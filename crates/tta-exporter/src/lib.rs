@@ -43,6 +43,7 @@ mod endpoint;
 mod error;
 mod logs;
 mod otlp;
+mod otlp_http;
 mod prometheus;
 mod push;
 mod sampler;
@@ -147,12 +148,36 @@ impl TelemetryBuilder {
     }
 
     /// Exports spans to the OTLP collector at `endpoint`, such as
-    /// `http://localhost:4317` for gRPC or `http://localhost:4318` for HTTP.
+    /// `http://localhost:4317` for gRPC or `http://localhost:4318` for HTTP,
+    /// or to a hosted back end over `https://` (rustls with *ring*; the
+    /// platform's root certificates), usually with an
+    /// [`otlp_header`](Self::otlp_header) carrying its API key.
     pub fn otlp(self, endpoint: impl Into<String>, protocol: OtlpProtocol) -> Self {
         self.with(|settings| {
             settings.otlp_endpoint = Some(endpoint.into());
             settings.otlp_protocol = protocol;
         })
+    }
+
+    /// Adds a header to every OTLP export, such as a hosted back end's API
+    /// key (`authorization`, `x-honeycomb-team`). Adds to, and overrides by
+    /// name, those of `OTEL_EXPORTER_OTLP_HEADERS` and
+    /// `OTEL_EXPORTER_OTLP_TRACES_HEADERS`. Header values are never logged.
+    pub fn otlp_header(self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.with(|settings| {
+            settings::merge_headers(
+                &mut settings.otlp_headers,
+                vec![(name.into(), value.into())],
+            );
+        })
+    }
+
+    /// Trusts the PEM certificates in `pem`, instead of the platform's
+    /// roots, for an `https://` OTLP endpoint: a private CA, or a
+    /// collector's self-signed certificate. The same as a file named by
+    /// `OTEL_EXPORTER_OTLP_CERTIFICATE`.
+    pub fn otlp_root_certificates_pem(self, pem: impl Into<Vec<u8>>) -> Self {
+        self.with(|settings| settings.otlp_certificate = Some(pem.into()))
     }
 
     /// The resource's `service.name`; `OTEL_SERVICE_NAME` otherwise.
@@ -211,7 +236,15 @@ impl TelemetryBuilder {
         let filter =
             logs::filter(&settings.log_filter).map_err(|reason| setting("log_filter", reason))?;
         if let Some(endpoint) = &settings.otlp_endpoint {
-            settings::validate_url(endpoint).map_err(|reason| setting("otlp", reason))?;
+            settings::validate_otlp_url(endpoint).map_err(|reason| setting("otlp", reason))?;
+        }
+        for (name, value) in &settings.otlp_headers {
+            settings::validate_header(name, value)
+                .map_err(|reason| setting("otlp_header", reason))?;
+        }
+        if let Some(pem) = &settings.otlp_certificate {
+            otlp::parse_certificates(pem)
+                .map_err(|reason| setting("otlp_root_certificates_pem", reason))?;
         }
         if let Some(ratio) = settings.trace_sample_ratio {
             tta_core::sampling::check_sample_ratio(ratio)
@@ -332,10 +365,15 @@ impl Telemetry {
             .otlp_endpoint
             .as_deref()
             .map(|endpoint| {
+                let target = otlp::Target {
+                    endpoint,
+                    protocol: settings.otlp_protocol,
+                    headers: &settings.otlp_headers,
+                    roots_pem: settings.otlp_certificate.as_deref(),
+                };
                 otlp::provider(
                     &background,
-                    endpoint,
-                    settings.otlp_protocol,
+                    &target,
                     settings.service_name.as_deref(),
                     settings.trace_sample_ratio,
                 )
@@ -346,10 +384,10 @@ impl Telemetry {
         }
         let pusher = match &settings.push {
             Some(push) => {
-                let pusher = Pusher::new(push, prometheus.clone()).map_err(|error| {
+                let pusher = Pusher::new(push, prometheus.clone()).map_err(|reason| {
                     TelemetryError::InvalidSetting {
                         setting: "push_gateway",
-                        reason: error.to_string(),
+                        reason,
                     }
                 })?;
                 pusher.spawn(&background, push.interval);
@@ -381,12 +419,14 @@ impl Telemetry {
     /// Pushes to the Pushgateway now, if one is configured.
     pub fn push(&self) -> Result<(), TelemetryError> {
         match &self.pusher {
-            Some(pusher) => pusher.push_and_wait(&self.background).map_err(|reason| {
-                TelemetryError::InvalidSetting {
-                    setting: "push_gateway",
-                    reason: format!("push to {} failed: {reason}", pusher.url()),
-                }
-            }),
+            Some(pusher) => {
+                pusher
+                    .push_and_wait(&self.background)
+                    .map_err(|reason| TelemetryError::Push {
+                        url: pusher.url().to_owned(),
+                        reason,
+                    })
+            }
             None => Ok(()),
         }
     }

@@ -12,8 +12,18 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
 use tta_core::catalog;
 
+use std::collections::HashMap;
+
+use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
+use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig};
+use opentelemetry_otlp::{WithHttpConfig, WithTonicConfig};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use tta_http::Transport;
+
 use crate::TelemetryError;
 use crate::background::Background;
+use crate::otlp_http::OtlpHttpClient;
 use crate::sampler::RunSampler;
 use crate::settings::OtlpProtocol;
 use crate::span_attributes;
@@ -70,6 +80,38 @@ impl<E: SpanExporter> SpanExporter for Counted<E> {
 }
 
 /// The HTTP exporter posts to `/v1/traces` under the collector's address.
+/// gRPC metadata from the header list, already validated by the settings.
+fn metadata(headers: &[(String, String)]) -> Result<MetadataMap, String> {
+    let mut map = http::HeaderMap::new();
+    for (name, value) in headers {
+        let name =
+            http::HeaderName::from_bytes(name.as_bytes()).map_err(|error| error.to_string())?;
+        let value = http::HeaderValue::from_str(value).map_err(|error| error.to_string())?;
+        map.insert(name, value);
+    }
+    Ok(MetadataMap::from_headers(map))
+}
+
+/// TLS trusting the PEM certificates, or else the platform's roots and
+/// Mozilla's.
+fn tls_config(roots_pem: Option<&[u8]>) -> ClientTlsConfig {
+    match roots_pem {
+        Some(pem) => ClientTlsConfig::new().ca_certificate(Certificate::from_pem(pem)),
+        None => ClientTlsConfig::new().with_enabled_roots(),
+    }
+}
+
+/// Every certificate in a PEM bundle; none is an error.
+pub(crate) fn parse_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certificates = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| format!("unreadable PEM: {error}"))?;
+    if certificates.is_empty() {
+        return Err("no PEM certificate found".to_owned());
+    }
+    Ok(certificates)
+}
+
 fn http_traces_url(endpoint: &str) -> String {
     let base = endpoint.trim_end_matches('/');
     if base.ends_with("/v1/traces") {
@@ -81,41 +123,54 @@ fn http_traces_url(endpoint: &str) -> String {
 
 /// Builds the provider. Nothing connects yet: an unreachable collector
 /// shows up as failed exports later, never as an error here.
+/// Where and how spans are exported.
+pub(crate) struct Target<'a> {
+    pub(crate) endpoint: &'a str,
+    pub(crate) protocol: OtlpProtocol,
+    pub(crate) headers: &'a [(String, String)],
+    /// PEM certificates trusted instead of the platform's roots, when set.
+    pub(crate) roots_pem: Option<&'a [u8]>,
+}
+
 pub(crate) fn provider(
     background: &Background,
-    endpoint: &str,
-    protocol: OtlpProtocol,
+    target: &Target<'_>,
     service_name: Option<&str>,
     sample_ratio: Option<f64>,
 ) -> Result<SdkTracerProvider, TelemetryError> {
+    let endpoint = target.endpoint;
     let failed = |error: &dyn fmt::Display| TelemetryError::Otlp {
         endpoint: endpoint.to_owned(),
         reason: error.to_string(),
     };
-    let exporter = match protocol {
+    let roots = target
+        .roots_pem
+        .map(parse_certificates)
+        .transpose()
+        .map_err(|error| failed(&error))?;
+    let exporter = match target.protocol {
         OtlpProtocol::Grpc => {
             // tonic's channel spawns its connection task on the current
             // runtime: the telemetry thread's, which outlives every export.
             let _runtime = background.handle().enter();
-            opentelemetry_otlp::SpanExporter::builder()
+            let mut builder = opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
                 .with_endpoint(endpoint)
-                .build()
-                .map_err(|error| failed(&error))?
+                .with_metadata(metadata(target.headers).map_err(|error| failed(&error))?);
+            if endpoint.starts_with("https://") {
+                builder = builder.with_tls_config(tls_config(target.roots_pem));
+            }
+            builder.build().map_err(|error| failed(&error))?
         }
         OtlpProtocol::HttpProtobuf => {
-            // The blocking HTTP client must be built, used and dropped
-            // outside any async runtime, so it is built on a plain thread.
-            let url = http_traces_url(endpoint);
-            std::thread::spawn(move || {
-                opentelemetry_otlp::SpanExporter::builder()
-                    .with_http()
-                    .with_endpoint(url)
-                    .build()
-            })
-            .join()
-            .map_err(|_| failed(&"the exporter panicked while being built"))?
-            .map_err(|error| failed(&error))?
+            let transport = Transport::new(roots.as_deref()).map_err(|error| failed(&error))?;
+            opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_endpoint(http_traces_url(endpoint))
+                .with_headers(target.headers.iter().cloned().collect::<HashMap<_, _>>())
+                .with_http_client(OtlpHttpClient::new(transport, background.handle().clone()))
+                .build()
+                .map_err(|error| failed(&error))?
         }
     };
     let counted = Counted {

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue, Method, Uri};
 use metrics_exporter_prometheus::PrometheusHandle;
+use tta_http::{Failure, Transport};
 
 use crate::background::Background;
 use crate::settings::Push;
@@ -13,41 +16,48 @@ const PUSH_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub(crate) struct Pusher {
-    client: reqwest::Client,
+    transport: Transport,
+    uri: Uri,
     url: String,
     handle: PrometheusHandle,
 }
 
 impl Pusher {
-    pub(crate) fn new(push: &Push, handle: PrometheusHandle) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder().timeout(PUSH_TIMEOUT).build()?;
+    pub(crate) fn new(push: &Push, handle: PrometheusHandle) -> Result<Self, String> {
+        let url = format!(
+            "{}/metrics/job/{}",
+            push.url.trim_end_matches('/'),
+            push.job
+        );
+        let uri = url.parse::<Uri>().map_err(|error| error.to_string())?;
+        let transport = Transport::new(None).map_err(|error| error.to_string())?;
         Ok(Self {
-            client,
-            url: format!(
-                "{}/metrics/job/{}",
-                push.url.trim_end_matches('/'),
-                push.job
-            ),
+            transport,
+            uri,
+            url,
             handle,
         })
     }
 
     /// Replaces the job's metrics on the gateway with the current ones.
     pub(crate) async fn push(&self) -> Result<(), String> {
-        let response = self
-            .client
-            .put(&self.url)
-            .header("content-type", "text/plain; version=0.0.4")
-            .body(self.handle.render())
-            .send()
-            .await
-            .map_err(|error| error.to_string())?;
-        let status = response.status();
-        if status.is_success() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        );
+        let body = self.handle.render().into_bytes();
+        let sent = self.transport.send(Method::PUT, &self.uri, headers, body);
+        let answer = match tokio::time::timeout(PUSH_TIMEOUT, sent).await {
+            Err(_) => return Err(format!("no answer within {PUSH_TIMEOUT:?}")),
+            Ok(Err(Failure::Send(reason) | Failure::Body(reason))) => return Err(reason),
+            Ok(Ok(answer)) => answer,
+        };
+        if answer.status.is_success() {
             Ok(())
         } else {
-            let body = response.text().await.unwrap_or_default();
-            Err(format!("{status}: {}", body.trim()))
+            let body = String::from_utf8_lossy(&answer.body);
+            Err(format!("{}: {}", answer.status, body.trim()))
         }
     }
 

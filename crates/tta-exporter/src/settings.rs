@@ -48,6 +48,11 @@ pub(crate) struct Settings {
     pub(crate) log_filter: String,
     pub(crate) otlp_endpoint: Option<String>,
     pub(crate) otlp_protocol: OtlpProtocol,
+    /// Sent with every export: API keys and tenant ids of hosted back ends.
+    pub(crate) otlp_headers: Vec<(String, String)>,
+    /// PEM certificates trusted for an `https://` endpoint, besides the
+    /// platform's roots.
+    pub(crate) otlp_certificate: Option<Vec<u8>>,
     pub(crate) service_name: Option<String>,
     /// The share of new traces kept, from `OTEL_TRACES_SAMPLER` or the
     /// builder; `None` keeps them all.
@@ -103,43 +108,81 @@ impl Settings {
             )
         })?;
 
-        let log_format = match var("TTA_LOG_FORMAT").as_deref().map(str::trim) {
-            None | Some("" | "pretty") => LogFormat::Pretty,
-            Some("json") => LogFormat::Json,
-            Some("off") => LogFormat::Off,
-            Some(other) => {
-                return Err(invalid(
-                    "TTA_LOG_FORMAT",
-                    other,
-                    "expected `pretty`, `json` or `off`",
-                ));
-            }
+        let log_format = match var("TTA_LOG_FORMAT").map(|value| value.trim().to_ascii_lowercase())
+        {
+            None => LogFormat::Pretty,
+            Some(value) => match value.as_str() {
+                "" | "pretty" => LogFormat::Pretty,
+                "json" => LogFormat::Json,
+                "off" => LogFormat::Off,
+                _ => {
+                    return Err(invalid(
+                        "TTA_LOG_FORMAT",
+                        &value,
+                        "expected `pretty`, `json` or `off`",
+                    ));
+                }
+            },
         };
         let log_filter = var("RUST_LOG").unwrap_or_else(|| "info".to_owned());
         crate::logs::validate_filter(&log_filter)
             .map_err(|reason| invalid("RUST_LOG", &log_filter, reason))?;
 
-        let otlp_endpoint = var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-            .or_else(|| var("OTEL_EXPORTER_OTLP_ENDPOINT"))
-            .filter(|endpoint| !endpoint.trim().is_empty());
-        if let Some(endpoint) = &otlp_endpoint {
-            validate_url(endpoint)
-                .map_err(|reason| invalid("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint, reason))?;
-        }
-        let otlp_protocol = match var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-            .or_else(|| var("OTEL_EXPORTER_OTLP_PROTOCOL"))
-            .as_deref()
-            .map(str::trim)
-        {
-            None | Some("grpc") => OtlpProtocol::Grpc,
-            Some("http/protobuf") => OtlpProtocol::HttpProtobuf,
-            Some(other) => {
-                return Err(invalid(
-                    "OTEL_EXPORTER_OTLP_PROTOCOL",
-                    other,
-                    "expected `grpc` or `http/protobuf`",
-                ));
+        // The signal-specific variable wins, and an error names the one set.
+        let traces_or_general = |traces: &'static str, general: &'static str| {
+            var(traces)
+                .filter(|value| !value.trim().is_empty())
+                .map(|value| (traces, value))
+                .or_else(|| var(general).map(|value| (general, value)))
+                .filter(|(_, value)| !value.trim().is_empty())
+        };
+        let otlp_endpoint = match traces_or_general(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ) {
+            Some((name, endpoint)) => {
+                let endpoint = endpoint.trim().to_owned();
+                validate_otlp_url(&endpoint).map_err(|reason| invalid(name, &endpoint, reason))?;
+                Some(endpoint)
             }
+            None => None,
+        };
+        let otlp_protocol = match traces_or_general(
+            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+        ) {
+            None => OtlpProtocol::Grpc,
+            Some((name, value)) => match value.trim().to_ascii_lowercase().as_str() {
+                "grpc" => OtlpProtocol::Grpc,
+                "http/protobuf" => OtlpProtocol::HttpProtobuf,
+                _ => return Err(invalid(name, &value, "expected `grpc` or `http/protobuf`")),
+            },
+        };
+        let mut otlp_headers = Vec::new();
+        for name in [
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+        ] {
+            if let Some(value) = var(name) {
+                // The value holds credentials: the error names the variable only.
+                let parsed = parse_headers(&value).map_err(|reason| {
+                    invalid(name, "(not shown: it may hold credentials)", reason)
+                })?;
+                merge_headers(&mut otlp_headers, parsed);
+            }
+        }
+        let otlp_certificate = match traces_or_general(
+            "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        ) {
+            Some((name, path)) => Some(std::fs::read(path.trim()).map_err(|error| {
+                invalid(
+                    name,
+                    &path,
+                    format!("cannot read the certificate file: {error}"),
+                )
+            })?),
+            None => None,
         };
 
         let trace_sample_ratio = sample_ratio(&var)?;
@@ -170,6 +213,8 @@ impl Settings {
             log_filter,
             otlp_endpoint,
             otlp_protocol,
+            otlp_headers,
+            otlp_certificate,
             service_name: None,
             trace_sample_ratio,
             push,
@@ -236,16 +281,75 @@ fn sample_ratio(var: &impl Fn(&str) -> Option<String>) -> Result<Option<f64>, Te
     }
 }
 
-/// Accepts `http://` URLs with a host. TLS is left to a local collector.
+/// Accepts `http://` URLs with a host: the Pushgateway's.
 pub(crate) fn validate_url(url: &str) -> Result<(), String> {
     let rest = url.strip_prefix("http://").ok_or_else(|| {
-        "expected an http:// URL (send TLS traffic through a local collector or Alloy)".to_owned()
+        "expected an http:// URL (a Pushgateway is reached on the local network)".to_owned()
     })?;
+    require_host(rest, "http://")
+}
+
+/// Accepts `http://` and `https://` URLs with a host: a collector's, or a
+/// hosted back end's (Grafana Cloud, Honeycomb, ...).
+pub(crate) fn validate_otlp_url(url: &str) -> Result<(), String> {
+    match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+        (Some(rest), _) => require_host(rest, "http://"),
+        (_, Some(rest)) => require_host(rest, "https://"),
+        _ => Err("expected an http:// or https:// URL".to_owned()),
+    }
+}
+
+fn require_host(rest: &str, scheme: &str) -> Result<(), String> {
     let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if host.is_empty() || host.chars().any(char::is_whitespace) {
-        return Err("expected a host after http://".to_owned());
+        return Err(format!("expected a host after {scheme}"));
     }
     Ok(())
+}
+
+/// Parses `key1=value1,key2=value2`, the OTLP exporter's header list:
+/// keys and values trimmed, values percent-decoded, as the specification
+/// says.
+pub(crate) fn parse_headers(list: &str) -> Result<Vec<(String, String)>, String> {
+    let mut headers = Vec::new();
+    for pair in list
+        .split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+    {
+        let (key, value) = pair.split_once('=').ok_or_else(|| {
+            format!("expected `key=value` pairs separated by commas, got `{pair}`")
+        })?;
+        let key = key.trim();
+        let value = percent_encoding::percent_decode_str(value.trim())
+            .decode_utf8()
+            .map_err(|_| format!("the value of `{key}` is not UTF-8 once decoded"))?
+            .into_owned();
+        validate_header(key, &value)?;
+        headers.push((key.to_ascii_lowercase(), value));
+    }
+    Ok(headers)
+}
+
+/// A header the HTTP and gRPC clients will accept. The message never holds
+/// the value, which is often a secret.
+pub(crate) fn validate_header(name: &str, value: &str) -> Result<(), String> {
+    http::HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| format!("`{name}` is not a valid header name"))?;
+    http::HeaderValue::from_str(value)
+        .map_err(|_| format!("the value of `{name}` is not a valid header value"))?;
+    Ok(())
+}
+
+/// Adds `more` to `headers`, a later value replacing an earlier one's.
+pub(crate) fn merge_headers(headers: &mut Vec<(String, String)>, more: Vec<(String, String)>) {
+    for (key, value) in more {
+        let key = key.to_ascii_lowercase();
+        match headers.iter_mut().find(|(existing, _)| *existing == key) {
+            Some(slot) => slot.1 = value,
+            None => headers.push((key, value)),
+        }
+    }
 }
 
 /// A Pushgateway job name becomes a URL path segment.
@@ -396,6 +500,108 @@ mod tests {
         assert!(
             error.to_string().contains("OTEL_TRACES_SAMPLER_ARG"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn otlp_headers_are_parsed_decoded_and_the_traces_list_wins() {
+        let settings = Settings::from_env(env(&[
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                "https://otlp-gateway.example.net/otlp",
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_HEADERS",
+                "Authorization=Basic%20MTIzOmdsY18%3D, x-scope-orgid = tenant-1",
+            ),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+                "x-scope-orgid=tenant-2",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(
+            settings.otlp_endpoint.as_deref(),
+            Some("https://otlp-gateway.example.net/otlp")
+        );
+        assert_eq!(
+            settings.otlp_headers,
+            [
+                ("authorization".to_owned(), "Basic MTIzOmdsY18=".to_owned()),
+                ("x-scope-orgid".to_owned(), "tenant-2".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_header_list_is_refused_without_showing_its_value() {
+        for list in ["api-key", "bad key=1", "k=%FF"] {
+            let error =
+                Settings::from_env(env(&[("OTEL_EXPORTER_OTLP_HEADERS", list)])).unwrap_err();
+            let text = error.to_string();
+            assert!(text.contains("OTEL_EXPORTER_OTLP_HEADERS"), "{text}");
+            assert!(text.contains("not shown"), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_signal_specific_variable_is_the_one_named_in_an_error() {
+        let error = Settings::from_env(env(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "collector:4317"),
+        ]))
+        .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                TelemetryError::InvalidEnv {
+                    name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+        let error = Settings::from_env(env(&[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift")]))
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                TelemetryError::InvalidEnv {
+                    name: "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn words_are_read_whatever_their_case() {
+        let settings = Settings::from_env(env(&[
+            ("TTA_LOG_FORMAT", "JSON"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "HTTP/Protobuf"),
+        ]))
+        .unwrap();
+        assert_eq!(settings.log_format, LogFormat::Json);
+        assert_eq!(settings.otlp_protocol, OtlpProtocol::HttpProtobuf);
+    }
+
+    #[test]
+    fn a_certificate_file_that_cannot_be_read_is_named() {
+        let error = Settings::from_env(env(&[(
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+            "/nonexistent/ca.pem",
+        )]))
+        .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                TelemetryError::InvalidEnv {
+                    name: "OTEL_EXPORTER_OTLP_CERTIFICATE",
+                    ..
+                }
+            ),
+            "{error:?}"
         );
     }
 }

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderMap, Request, StatusCode, Uri};
+use http::{HeaderMap, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
@@ -98,7 +98,20 @@ impl Transport {
         headers: HeaderMap,
         body: Vec<u8>,
     ) -> Result<Answer, Failure> {
-        let mut request = Request::post(uri.clone())
+        self.send(Method::POST, uri, headers, body).await
+    }
+
+    /// Sends `body` to `uri` with `method` and reads the whole answer.
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &Uri,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Answer, Failure> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri.clone())
             .body(Full::new(Bytes::from(body)))
             .map_err(|error| Failure::Send(error.to_string()))?;
         *request.headers_mut() = headers;

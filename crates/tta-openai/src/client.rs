@@ -9,9 +9,9 @@ use tta_core::{ConfigError, Error, Meta, Primitive, Result, WorkflowContext};
 
 use crate::config::ChatConfig;
 use crate::error::{self, ProviderError};
-use tta_http::{Failure, Transport};
 use crate::types::{ChatRequest, ChatResponse, Message};
 use crate::wire;
+use tta_http::{Failure, Transport};
 
 /// The output cap assumed for estimates when neither the request nor the
 /// configuration sets `max_tokens`.
