@@ -41,6 +41,7 @@
 mod background;
 mod endpoint;
 mod error;
+mod log_trace_ids;
 mod logs;
 mod otlp;
 mod otlp_http;

@@ -1,4 +1,5 @@
-//! The log layer: `RUST_LOG`-style filtering and pretty or JSON output.
+//! The log layer: `RUST_LOG`-style filtering and pretty or JSON output,
+//! with the trace and span ids of sampled runs.
 
 use std::io::IsTerminal;
 
@@ -6,6 +7,9 @@ use tracing::Subscriber;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Layer};
 
+use tracing_subscriber::fmt::format::{self as line, JsonFields};
+
+use crate::log_trace_ids::{Style, WithTraceIds};
 use crate::settings::LogFormat;
 
 /// Parses a filter such as `info,tta=debug`.
@@ -30,16 +34,24 @@ where
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
                 .with_ansi(std::io::stderr().is_terminal())
-                .with_target(false)
+                .event_format(WithTraceIds::new(
+                    line::format().with_target(false),
+                    Style::Text,
+                ))
                 .boxed(),
         ),
         LogFormat::Json => Some(
             tracing_subscriber::fmt::layer()
-                .json()
                 .with_writer(std::io::stderr)
-                .with_current_span(true)
-                .with_span_list(false)
-                .flatten_event(true)
+                .fmt_fields(JsonFields::new())
+                .event_format(WithTraceIds::new(
+                    line::format()
+                        .json()
+                        .with_current_span(true)
+                        .with_span_list(false)
+                        .flatten_event(true),
+                    Style::Json,
+                ))
                 .boxed(),
         ),
         LogFormat::Off => None,
