@@ -1,12 +1,15 @@
 //! A log line of a sampled run carries the trace and span ids its span was
 //! exported with, so the line leads to the trace. The test runs itself as a
 //! child process configured only through the environment, reads the child's
-//! JSON logs from stderr, and matches them with the spans received.
+//! JSON logs from stderr, and matches them, and the log records exported
+//! over OTLP, with the spans received.
 
 #![allow(clippy::unwrap_used)]
 
 use std::process::Command;
 
+use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use serde_json::Value;
 use tta::prelude::*;
@@ -57,6 +60,27 @@ fn log_lines_of_a_sampled_run_carry_its_trace_and_span_ids() {
 
     let outside = named("outside_any_run");
     assert!(outside.get("trace_id").is_none(), "{outside}");
+
+    // The same events went to the collector as log records, the one inside
+    // the step with its span's ids.
+    let records = receiver.log_records(std::time::Duration::from_secs(10));
+    let body = |record: &LogRecord| match record.body.as_ref().and_then(|body| body.value.as_ref())
+    {
+        Some(any_value::Value::StringValue(text)) => text.clone(),
+        _ => String::new(),
+    };
+    let inside = records
+        .iter()
+        .find(|record| body(record) == "inside_the_step")
+        .unwrap_or_else(|| panic!("no exported `inside_the_step` in {records:?}"));
+    assert_eq!(inside.trace_id, step.trace_id);
+    assert_eq!(inside.span_id, step.span_id);
+    assert_eq!(inside.severity_text, "WARN");
+    let outside = records
+        .iter()
+        .find(|record| body(record) == "outside_any_run")
+        .unwrap();
+    assert!(outside.trace_id.is_empty() || outside.trace_id.iter().all(|byte| *byte == 0));
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -8,7 +8,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use tta::telemetry::{LogFormat, OtlpProtocol, Telemetry, TelemetryBuilder};
@@ -17,6 +19,15 @@ pub struct OtlpHttpReceiver {
     address: SocketAddr,
     tls: bool,
     requests: Receiver<ExportTraceServiceRequest>,
+    logs: Receiver<ExportLogsServiceRequest>,
+    headers: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+/// Where the connection threads deliver what they decode.
+#[derive(Clone)]
+struct Sinks {
+    traces: Sender<ExportTraceServiceRequest>,
+    logs: Sender<ExportLogsServiceRequest>,
     headers: Arc<Mutex<Vec<(String, String)>>>,
 }
 
@@ -35,24 +46,29 @@ impl OtlpHttpReceiver {
     fn listen(tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap();
-        let (sender, requests) = channel();
+        let (traces, requests) = channel();
+        let (logs_sender, logs) = channel();
         let headers = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&headers);
+        let sinks = Sinks {
+            traces,
+            logs: logs_sender,
+            headers: Arc::clone(&headers),
+        };
         let secure = tls.is_some();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (sender, seen, tls) = (sender.clone(), Arc::clone(&seen), tls.clone());
+                let (sinks, tls) = (sinks.clone(), tls.clone());
                 std::thread::spawn(move || {
                     stream
                         .set_read_timeout(Some(Duration::from_secs(10)))
                         .unwrap();
                     match tls {
-                        None => serve(stream, &sender, &seen),
+                        None => serve(stream, &sinks),
                         Some(config) => {
                             let Ok(connection) = rustls::ServerConnection::new(config) else {
                                 return;
                             };
-                            serve(rustls::StreamOwned::new(connection, stream), &sender, &seen);
+                            serve(rustls::StreamOwned::new(connection, stream), &sinks);
                         }
                     }
                 });
@@ -62,6 +78,7 @@ impl OtlpHttpReceiver {
             address,
             tls: secure,
             requests,
+            logs,
             headers,
         }
     }
@@ -85,6 +102,17 @@ impl OtlpHttpReceiver {
         let mut all: Vec<_> = self.requests.recv_timeout(wait).into_iter().collect();
         all.extend(self.requests.try_iter());
         all
+    }
+
+    /// Every log record received within `wait` at `/v1/logs`.
+    pub fn log_records(&self, wait: Duration) -> Vec<LogRecord> {
+        let mut all: Vec<_> = self.logs.recv_timeout(wait).into_iter().collect();
+        all.extend(self.logs.try_iter());
+        all.into_iter()
+            .flat_map(|request| request.resource_logs)
+            .flat_map(|logs| logs.scope_logs)
+            .flat_map(|scope| scope.log_records)
+            .collect()
     }
 
     /// Every span received within `wait`, across resources and scopes.
@@ -119,15 +147,15 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-fn serve(
-    stream: impl Read + Write,
-    sender: &Sender<ExportTraceServiceRequest>,
-    seen: &Mutex<Vec<(String, String)>>,
-) {
+fn serve(stream: impl Read + Write, sinks: &Sinks) {
     let mut reader = BufReader::new(stream);
     loop {
         let mut length = 0;
         let mut headers = Vec::new();
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
         let mut line = String::new();
         loop {
             line.clear();
@@ -149,9 +177,13 @@ fn serve(
         if reader.read_exact(&mut body).is_err() {
             return;
         }
-        *seen.lock().unwrap() = headers;
-        if let Ok(request) = ExportTraceServiceRequest::decode(body.as_slice()) {
-            let _ = sender.send(request);
+        *sinks.headers.lock().unwrap() = headers;
+        if request_line.contains(" /v1/logs ") {
+            if let Ok(request) = ExportLogsServiceRequest::decode(body.as_slice()) {
+                let _ = sinks.logs.send(request);
+            }
+        } else if let Ok(request) = ExportTraceServiceRequest::decode(body.as_slice()) {
+            let _ = sinks.traces.send(request);
         }
         let response =
             "HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\n\r\n";

@@ -45,6 +45,7 @@ mod log_trace_ids;
 mod logs;
 mod otlp;
 mod otlp_http;
+mod otlp_logs;
 mod prometheus;
 mod push;
 mod sampler;
@@ -58,6 +59,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing::Subscriber;
 use tracing_subscriber::filter::{FilterExt, LevelFilter, filter_fn};
@@ -179,6 +181,13 @@ impl TelemetryBuilder {
     /// `OTEL_EXPORTER_OTLP_CERTIFICATE`.
     pub fn otlp_root_certificates_pem(self, pem: impl Into<Vec<u8>>) -> Self {
         self.with(|settings| settings.otlp_certificate = Some(pem.into()))
+    }
+
+    /// Whether log events also go to the OTLP endpoint as log records (on
+    /// by default when there is an endpoint; `OTEL_LOGS_EXPORTER=none`
+    /// turns it off). They pass the same filter as the log output.
+    pub fn otlp_logs(self, enabled: bool) -> Self {
+        self.with(|settings| settings.otlp_logs = enabled)
     }
 
     /// The resource's `service.name`; `OTEL_SERVICE_NAME` otherwise.
@@ -327,16 +336,29 @@ impl TelemetryBuilder {
                 .with_tracer(otlp::tracer(provider))
                 .with_filter(LevelFilter::DEBUG.and(filter_fn(|metadata| metadata.is_span())))
         });
-        let logs = logs::output(settings.log_format).map(|output| output.with_filter(filter));
-        // Combined by hand: an absent `Option` layer reports a maximum level
-        // of OFF, which would switch off its filtered sibling as well.
-        let layer = match (logs, otel) {
-            (Some(logs), Some(otel)) => logs.and_then(otel).boxed(),
-            (Some(logs), None) => logs.boxed(),
-            (None, Some(otel)) => otel.boxed(),
-            (None, None) => tracing_subscriber::layer::Identity::new().boxed(),
+        let log_records = match &telemetry.logger_provider {
+            Some(provider) => {
+                let filter = logs::filter(&settings.log_filter).map_err(|reason| {
+                    TelemetryError::InvalidSetting {
+                        setting: "log_filter",
+                        reason,
+                    }
+                })?;
+                Some(otlp_logs::layer(provider, filter).boxed())
+            }
+            None => None,
         };
-        Ok((layer, telemetry))
+        let logs =
+            logs::output(settings.log_format).map(|output| output.with_filter(filter).boxed());
+        // A list rather than `Option` layers: an absent `Option` layer
+        // reports a maximum level of OFF, which would switch off its
+        // filtered siblings as well.
+        let layers: Vec<Box<dyn Layer<S> + Send + Sync>> =
+            [logs, otel.map(Layer::boxed), log_records]
+                .into_iter()
+                .flatten()
+                .collect();
+        Ok((layers.boxed(), telemetry))
     }
 }
 
@@ -348,6 +370,7 @@ pub struct Telemetry {
     background: Background,
     prometheus: PrometheusHandle,
     tracer_provider: Option<SdkTracerProvider>,
+    logger_provider: Option<SdkLoggerProvider>,
     pusher: Option<Pusher>,
     metrics_address: Option<SocketAddr>,
     shut_down: bool,
@@ -362,23 +385,31 @@ impl Telemetry {
         if let Some(endpoint) = endpoint {
             endpoint.serve(&background, prometheus.clone())?;
         }
-        let tracer_provider = settings
+        let target = settings
             .otlp_endpoint
             .as_deref()
-            .map(|endpoint| {
-                let target = otlp::Target {
-                    endpoint,
-                    protocol: settings.otlp_protocol,
-                    headers: &settings.otlp_headers,
-                    roots_pem: settings.otlp_certificate.as_deref(),
-                };
+            .map(|endpoint| otlp::Target {
+                endpoint,
+                protocol: settings.otlp_protocol,
+                headers: &settings.otlp_headers,
+                roots_pem: settings.otlp_certificate.as_deref(),
+            });
+        let service_name = settings.service_name.as_deref();
+        let tracer_provider = target
+            .as_ref()
+            .map(|target| {
                 otlp::provider(
                     &background,
-                    &target,
-                    settings.service_name.as_deref(),
+                    target,
+                    service_name,
                     settings.trace_sample_ratio,
                 )
             })
+            .transpose()?;
+        let logger_provider = target
+            .as_ref()
+            .filter(|_| settings.otlp_logs)
+            .map(|target| otlp_logs::provider(&background, target, service_name))
             .transpose()?;
         if tracer_provider.is_some() {
             otlp::follow_runs(settings.trace_sample_ratio)?;
@@ -400,6 +431,7 @@ impl Telemetry {
             background,
             prometheus,
             tracer_provider,
+            logger_provider,
             pusher,
             metrics_address,
             shut_down: false,
@@ -435,12 +467,17 @@ impl Telemetry {
     /// Exports the spans batched so far and waits for the collector's
     /// answer; for short-lived processes such as serverless handlers.
     pub fn flush(&self) -> Result<(), TelemetryError> {
-        match &self.tracer_provider {
-            Some(provider) => provider
-                .force_flush()
-                .map_err(|error| TelemetryError::Flush(error.to_string())),
+        let spans = match &self.tracer_provider {
+            Some(provider) => provider.force_flush(),
             None => Ok(()),
-        }
+        };
+        let logs = match &self.logger_provider {
+            Some(provider) => provider.force_flush(),
+            None => Ok(()),
+        };
+        spans
+            .and(logs)
+            .map_err(|error| TelemetryError::Flush(error.to_string()))
     }
 
     /// Flushes spans, pushes a last time and closes the endpoint, reporting
@@ -480,13 +517,17 @@ impl Telemetry {
         if std::mem::replace(&mut self.shut_down, true) {
             return Ok(());
         }
-        let flushed = match &self.tracer_provider {
-            Some(provider) => provider
-                .force_flush()
-                .and_then(|()| provider.shutdown())
-                .map_err(|error| TelemetryError::Flush(error.to_string())),
+        let spans = match &self.tracer_provider {
+            Some(provider) => provider.force_flush().and_then(|()| provider.shutdown()),
             None => Ok(()),
         };
+        let logs = match &self.logger_provider {
+            Some(provider) => provider.force_flush().and_then(|()| provider.shutdown()),
+            None => Ok(()),
+        };
+        let flushed = spans
+            .and(logs)
+            .map_err(|error| TelemetryError::Flush(error.to_string()));
         let pushed = self.push();
         self.background.stop();
         flushed.and(pushed)

@@ -6,7 +6,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
@@ -16,7 +15,7 @@ use std::collections::HashMap;
 
 use opentelemetry_otlp::tonic_types::metadata::MetadataMap;
 use opentelemetry_otlp::tonic_types::transport::{Certificate, ClientTlsConfig};
-use opentelemetry_otlp::{WithHttpConfig, WithTonicConfig};
+use opentelemetry_otlp::{WithExportConfig, WithHttpConfig, WithTonicConfig};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use tta_http::Transport;
@@ -112,18 +111,17 @@ pub(crate) fn parse_certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'stati
     Ok(certificates)
 }
 
-fn http_traces_url(endpoint: &str) -> String {
+/// `{endpoint}/v1/traces` or `/v1/logs`, unless the endpoint names it.
+fn signal_url(endpoint: &str, path: &str) -> String {
     let base = endpoint.trim_end_matches('/');
-    if base.ends_with("/v1/traces") {
+    if base.ends_with(path) {
         base.to_owned()
     } else {
-        format!("{base}/v1/traces")
+        format!("{base}{path}")
     }
 }
 
-/// Builds the provider. Nothing connects yet: an unreachable collector
-/// shows up as failed exports later, never as an error here.
-/// Where and how spans are exported.
+/// Where and how spans and logs are exported.
 pub(crate) struct Target<'a> {
     pub(crate) endpoint: &'a str,
     pub(crate) protocol: OtlpProtocol,
@@ -132,59 +130,83 @@ pub(crate) struct Target<'a> {
     pub(crate) roots_pem: Option<&'a [u8]>,
 }
 
+impl Target<'_> {
+    pub(crate) fn error(&self, reason: impl fmt::Display) -> TelemetryError {
+        TelemetryError::Otlp {
+            endpoint: self.endpoint.to_owned(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// A gRPC exporter builder aimed here: endpoint, metadata and TLS.
+    /// Build it inside the telemetry thread's runtime: tonic's channel
+    /// spawns its connection task there, and it outlives every export.
+    pub(crate) fn tonic<B: WithExportConfig + WithTonicConfig>(
+        &self,
+        builder: B,
+    ) -> Result<B, TelemetryError> {
+        let mut builder = builder
+            .with_endpoint(self.endpoint)
+            .with_metadata(metadata(self.headers).map_err(|error| self.error(error))?);
+        if self.endpoint.starts_with("https://") {
+            builder = builder.with_tls_config(tls_config(self.roots_pem));
+        }
+        Ok(builder)
+    }
+
+    /// An HTTP exporter builder aimed at `path` here, over [`tta_http`].
+    pub(crate) fn http<B: WithExportConfig + WithHttpConfig>(
+        &self,
+        builder: B,
+        path: &str,
+        background: &Background,
+    ) -> Result<B, TelemetryError> {
+        let roots = self
+            .roots_pem
+            .map(parse_certificates)
+            .transpose()
+            .map_err(|error| self.error(error))?;
+        let transport = Transport::new(roots.as_deref()).map_err(|error| self.error(error))?;
+        Ok(builder
+            .with_endpoint(signal_url(self.endpoint, path))
+            .with_headers(self.headers.iter().cloned().collect::<HashMap<_, _>>())
+            .with_http_client(OtlpHttpClient::new(transport, background.handle().clone())))
+    }
+}
+
+/// Builds the provider. Nothing connects yet: an unreachable collector
+/// shows up as failed exports later, never as an error here.
 pub(crate) fn provider(
     background: &Background,
     target: &Target<'_>,
     service_name: Option<&str>,
     sample_ratio: Option<f64>,
 ) -> Result<SdkTracerProvider, TelemetryError> {
-    let endpoint = target.endpoint;
-    let failed = |error: &dyn fmt::Display| TelemetryError::Otlp {
-        endpoint: endpoint.to_owned(),
-        reason: error.to_string(),
-    };
-    let roots = target
-        .roots_pem
-        .map(parse_certificates)
-        .transpose()
-        .map_err(|error| failed(&error))?;
-    let exporter = match target.protocol {
+    let built = match target.protocol {
         OtlpProtocol::Grpc => {
-            // tonic's channel spawns its connection task on the current
-            // runtime: the telemetry thread's, which outlives every export.
             let _runtime = background.handle().enter();
-            let mut builder = opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(endpoint)
-                .with_metadata(metadata(target.headers).map_err(|error| failed(&error))?);
-            if endpoint.starts_with("https://") {
-                builder = builder.with_tls_config(tls_config(target.roots_pem));
-            }
-            builder.build().map_err(|error| failed(&error))?
-        }
-        OtlpProtocol::HttpProtobuf => {
-            let transport = Transport::new(roots.as_deref()).map_err(|error| failed(&error))?;
-            opentelemetry_otlp::SpanExporter::builder()
-                .with_http()
-                .with_endpoint(http_traces_url(endpoint))
-                .with_headers(target.headers.iter().cloned().collect::<HashMap<_, _>>())
-                .with_http_client(OtlpHttpClient::new(transport, background.handle().clone()))
+            target
+                .tonic(opentelemetry_otlp::SpanExporter::builder().with_tonic())?
                 .build()
-                .map_err(|error| failed(&error))?
         }
+        OtlpProtocol::HttpProtobuf => target
+            .http(
+                opentelemetry_otlp::SpanExporter::builder().with_http(),
+                "/v1/traces",
+                background,
+            )?
+            .build(),
     };
+    let exporter = built.map_err(|error| target.error(error))?;
+    let endpoint = target.endpoint;
     let counted = Counted {
         inner: exporter,
         endpoint: endpoint.to_owned(),
         warned: AtomicBool::new(false),
     };
-    let mut resource = Resource::builder();
-    if let Some(name) = service_name {
-        resource = resource.with_service_name(name.to_owned());
-    }
     let provider = SdkTracerProvider::builder()
         .with_batch_exporter(counted)
-        .with_resource(resource.build());
+        .with_resource(resource(service_name));
     Ok(provider
         .with_sampler(RunSampler::new(sample_ratio.unwrap_or(1.0)))
         .with_id_generator(RunIds::default())
@@ -195,6 +217,15 @@ pub(crate) fn provider(
 /// at the exporter's ratio, so an unsampled run costs the OTLP layer
 /// nothing, a run's outermost span gets its context's trace ids, and
 /// GenAI usage attributes reach the exported spans.
+/// The resource every span and log record carries.
+pub(crate) fn resource(service_name: Option<&str>) -> Resource {
+    let mut resource = Resource::builder();
+    if let Some(name) = service_name {
+        resource = resource.with_service_name(name.to_owned());
+    }
+    resource.build()
+}
+
 pub(crate) fn follow_runs(sample_ratio: Option<f64>) -> Result<(), TelemetryError> {
     tta_core::sampling::set_sample_ratio(sample_ratio.unwrap_or(1.0)).map_err(|error| {
         TelemetryError::InvalidSetting {

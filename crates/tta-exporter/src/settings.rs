@@ -53,6 +53,8 @@ pub(crate) struct Settings {
     /// PEM certificates trusted for an `https://` endpoint, besides the
     /// platform's roots.
     pub(crate) otlp_certificate: Option<Vec<u8>>,
+    /// Whether log events go to the OTLP endpoint too (`OTEL_LOGS_EXPORTER`).
+    pub(crate) otlp_logs: bool,
     pub(crate) service_name: Option<String>,
     /// The share of new traces kept, from `OTEL_TRACES_SAMPLER` or the
     /// builder; `None` keeps them all.
@@ -171,6 +173,21 @@ impl Settings {
                 merge_headers(&mut otlp_headers, parsed);
             }
         }
+        let otlp_logs =
+            match var("OTEL_LOGS_EXPORTER").map(|value| value.trim().to_ascii_lowercase()) {
+                None => true,
+                Some(value) => match value.as_str() {
+                    "" | "otlp" => true,
+                    "none" => false,
+                    _ => {
+                        return Err(invalid(
+                            "OTEL_LOGS_EXPORTER",
+                            &value,
+                            "expected `otlp` or `none`",
+                        ));
+                    }
+                },
+            };
         let otlp_certificate = match traces_or_general(
             "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
             "OTEL_EXPORTER_OTLP_CERTIFICATE",
@@ -215,6 +232,7 @@ impl Settings {
             otlp_protocol,
             otlp_headers,
             otlp_certificate,
+            otlp_logs,
             service_name: None,
             trace_sample_ratio,
             push,
