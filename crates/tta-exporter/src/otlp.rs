@@ -251,12 +251,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn http_endpoints_get_the_traces_path_once() {
-        assert_eq!(http_traces_url("http://c:4318"), "http://c:4318/v1/traces");
-        assert_eq!(http_traces_url("http://c:4318/"), "http://c:4318/v1/traces");
+    fn http_endpoints_get_the_signal_path_once() {
+        let traces = |endpoint| signal_url(endpoint, "/v1/traces");
+        assert_eq!(traces("http://c:4318"), "http://c:4318/v1/traces");
+        assert_eq!(traces("http://c:4318/"), "http://c:4318/v1/traces");
+        assert_eq!(traces("http://c:4318/v1/traces"), "http://c:4318/v1/traces");
         assert_eq!(
-            http_traces_url("http://c:4318/v1/traces"),
-            "http://c:4318/v1/traces"
+            signal_url("https://g.net/otlp", "/v1/logs"),
+            "https://g.net/otlp/v1/logs"
         );
     }
 }
