@@ -55,6 +55,8 @@ pub mod llm;
 mod primitive;
 pub mod resilience;
 pub mod testing;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 pub use compose::{
     BoxPrimitive, Conditional, FromFn, Named, Parallel, Router, RouterBuilder, Sequential, Settled,
