@@ -278,6 +278,10 @@ fn spans_reproduce_the_composition(spans: &[ExportedSpan]) {
         .collect();
     numbers.sort();
     assert_eq!(numbers, [Some("1".to_owned()), Some("2".to_owned())]);
+    for span in &attempts {
+        let raw = &span.attributes["tta.retry.attempt"];
+        assert!(raw.contains("IntValue("), "exported as an integer: {raw}");
+    }
     for span in named("e2e_a >> (e2e_b | e2e_c)") {
         assert_eq!(parent_name(span), Some(WORKFLOW));
     }

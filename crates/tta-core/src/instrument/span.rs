@@ -43,11 +43,13 @@ macro_rules! __primitive_span {
             tta.primitive.type = $meta.kind().label(),
             tta.workflow.id = $ctx.workflow_id(),
             tta.correlation.id = $ctx.correlation_id(),
-            tta.step.index = $position.step(),
-            tta.branch.index = $position.branch(),
-            tta.retry.attempt = $position.attempt(),
-            tta.fallback.index = $position.alternative(),
-            tta.saga.compensation = $position.compensation(),
+            // As i64: the OTel layer has no unsigned integers, and would
+            // export a u32 as its Debug string.
+            tta.step.index = $position.step().map(i64::from),
+            tta.branch.index = $position.branch().map(i64::from),
+            tta.retry.attempt = $position.attempt().map(i64::from),
+            tta.fallback.index = $position.alternative().map(i64::from),
+            tta.saga.compensation = $position.compensation().map(i64::from),
             tta.cache.hit = $crate::__private::tracing::field::Empty,
             tta.route = $crate::__private::tracing::field::Empty,
             error.kind = $crate::__private::tracing::field::Empty,
