@@ -111,23 +111,8 @@ impl MockProvider {
         let script = Arc::new(Mutex::new(Script::default()));
         let shared = Arc::clone(&script);
         let secure = tls.is_some();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let script = Arc::clone(&shared);
-                let tls = tls.clone();
-                std::thread::spawn(move || {
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-                    match tls {
-                        None => serve(stream, &script),
-                        Some(config) => {
-                            let Ok(connection) = rustls::ServerConnection::new(config) else {
-                                return;
-                            };
-                            serve(rustls::StreamOwned::new(connection, stream), &script);
-                        }
-                    }
-                });
-            }
+        crate::tls::serve_each(listener, tls, Duration::from_secs(30), move |connection| {
+            serve(connection, &shared);
         });
         Self {
             address,

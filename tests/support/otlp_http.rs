@@ -55,24 +55,8 @@ impl OtlpHttpReceiver {
             headers: Arc::clone(&headers),
         };
         let secure = tls.is_some();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (sinks, tls) = (sinks.clone(), tls.clone());
-                std::thread::spawn(move || {
-                    stream
-                        .set_read_timeout(Some(Duration::from_secs(10)))
-                        .unwrap();
-                    match tls {
-                        None => serve(stream, &sinks),
-                        Some(config) => {
-                            let Ok(connection) = rustls::ServerConnection::new(config) else {
-                                return;
-                            };
-                            serve(rustls::StreamOwned::new(connection, stream), &sinks);
-                        }
-                    }
-                });
-            }
+        crate::tls::serve_each(listener, tls, Duration::from_secs(10), move |connection| {
+            serve(connection, &sinks);
         });
         Self {
             address,
