@@ -55,6 +55,7 @@ pub mod labels;
 pub mod llm;
 mod primitive;
 pub mod resilience;
+mod signature;
 pub mod testing;
 #[cfg(feature = "tower")]
 pub mod tower;
@@ -71,6 +72,7 @@ pub use context::{
 pub use error::{BoxError, Error, ErrorConversion, ErrorKind, PrimitiveError, Result};
 pub use instrument::{Kind, Meta, Position};
 pub use primitive::{Primitive, PrimitiveExt};
+pub use signature::{ContextParameter, ParallelInput, PrimitiveReturn};
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -2,7 +2,9 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::{Error, Ident, ImplItem, Item, ItemFn, ItemImpl, LitStr, Path, Type};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+use syn::{Error, Ident, ImplItem, Item, ItemFn, ItemImpl, LitStr, Pat, Path, Type};
 
 use crate::attr::{Options, Sigil};
 use crate::signature::{Execute, Form};
@@ -57,44 +59,108 @@ fn expand_impl(options: &Options, item: ItemImpl) -> syn::Result<TokenStream> {
         |input, ctx| quote!(<#self_ty>::execute(self, #input, #ctx)),
     );
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
-    let params = item.generics.params.iter();
-    let predicates = item
-        .generics
-        .where_clause
-        .iter()
-        .flat_map(|clause| clause.predicates.iter());
+    let operators = operators(&krate, &item.generics, self_ty);
+    let item = allow_unused_async(item.clone());
     Ok(quote! {
         #item
 
         #[automatically_derived]
+        #[allow(deprecated)]
         impl #impl_generics #krate::Primitive for #self_ty #where_clause {
             #body
         }
 
-        #krate::__private::impl_operators!(impl [#(#params,)*] for #self_ty where [#(#predicates,)*]);
+        #operators
     })
+}
+
+/// `>>` and `|` for the type, as `tta::impl_operators!` writes them for
+/// hand-written primitives. Generated here rather than through that macro,
+/// so that an error at a use of `|` (an input that is not `Clone`) is
+/// reported as coming from `#[primitive]`, the code the user wrote.
+fn operators(krate: &Path, generics: &syn::Generics, self_ty: &Type) -> TokenStream {
+    let params = generics.params.iter();
+    let predicates: Vec<_> = generics
+        .where_clause
+        .iter()
+        .flat_map(|clause| clause.predicates.iter())
+        .collect();
+    let params: Vec<_> = params.collect();
+    quote! {
+        #[automatically_derived]
+        #[allow(deprecated)]
+        impl<#(#params,)* __TtaNext> ::core::ops::Shr<__TtaNext> for #self_ty
+        where
+            Self: #krate::Primitive,
+            __TtaNext: #krate::Primitive<Input = <Self as #krate::Primitive>::Output>,
+            #(#predicates,)*
+        {
+            type Output = #krate::Sequential<#krate::compose::Chain<Self, #krate::compose::Last<__TtaNext>>>;
+
+            fn shr(self, next: __TtaNext) -> Self::Output {
+                #krate::Sequential::new(self, next)
+            }
+        }
+
+        #[automatically_derived]
+        #[allow(deprecated)]
+        impl<#(#params,)* __TtaOther> ::core::ops::BitOr<__TtaOther> for #self_ty
+        where
+            Self: #krate::Primitive,
+            __TtaOther: #krate::Primitive<Input = <Self as #krate::Primitive>::Input>,
+            <__TtaOther as #krate::Primitive>::Input: #krate::ParallelInput,
+            #(#predicates,)*
+        {
+            type Output = #krate::Parallel<(Self, __TtaOther)>;
+
+            fn bitor(self, other: __TtaOther) -> Self::Output {
+                #krate::Parallel::new(self, other)
+            }
+        }
+    }
+}
+
+/// The contract requires `execute` to be `async` even when it never awaits,
+/// so clippy's `unused_async` is not the user's to fix.
+fn allow_unused_async(mut item: ItemImpl) -> ItemImpl {
+    for member in &mut item.items {
+        if let ImplItem::Fn(method) = member
+            && method.sig.ident == "execute"
+        {
+            method
+                .attrs
+                .push(syn::parse_quote!(#[allow(clippy::unused_async)]));
+        }
+    }
+    item
 }
 
 /// `#[primitive] async fn validate(input, ctx) -> Result<..>`: a unit struct
 /// `Validate` whose `execute` calls the function.
-fn expand_fn(options: &Options, item: ItemFn) -> syn::Result<TokenStream> {
+fn expand_fn(options: &Options, mut item: ItemFn) -> syn::Result<TokenStream> {
     let execute = Execute::parse(&item.sig, Form::Function)?;
     let krate = krate(options);
     let function = &item.sig.ident;
-    let type_ident = format_ident!(
-        "{}",
-        pascal_case(&function.to_string()),
-        span = function.span()
-    );
+    // `r#match` is the function `match`, and its primitive `Match`.
+    let plain_name = function.unraw().to_string();
+    let type_ident = struct_ident(&plain_name, function)?;
     let vis = &item.vis;
     let body = primitive_body(
         options,
         &krate,
         &execute,
-        &function.to_string(),
+        &plain_name,
         |input, ctx| quote!(#function(#input, #ctx)),
     );
-    let doc = format!("The primitive form of [`{function}`], made by `#[primitive]`.");
+    let doc = format!("The primitive form of [`{plain_name}`], made by `#[primitive]`.");
+    let operators = operators(
+        &krate,
+        &syn::Generics::default(),
+        &syn::parse_quote!(#type_ident),
+    );
+    // The contract requires `async` even of a step that never awaits.
+    item.attrs
+        .push(syn::parse_quote!(#[allow(clippy::unused_async)]));
     Ok(quote! {
         #item
 
@@ -103,11 +169,12 @@ fn expand_fn(options: &Options, item: ItemFn) -> syn::Result<TokenStream> {
         #vis struct #type_ident;
 
         #[automatically_derived]
+        #[allow(deprecated)]
         impl #krate::Primitive for #type_ident {
             #body
         }
 
-        #krate::__private::impl_operators!(#type_ident);
+        #operators
     })
 }
 
@@ -120,11 +187,16 @@ fn primitive_body(
     call: impl FnOnce(&Ident, &Ident) -> TokenStream,
 ) -> TokenStream {
     let Execute {
-        input_ident,
         input_ty,
+        ctx_ty,
+        return_ty,
         output_ty,
         error_span,
+        ..
     } = execute;
+    // Our own names for the parameters: the user's may shadow their own
+    // function (`async fn query(query: String, ..)`).
+    let input = format_ident!("__tta_input");
     let ctx = format_ident!("__tta_ctx");
     let name = options
         .name
@@ -149,13 +221,25 @@ fn primitive_body(
         None => quote!(#krate::Meta::from_static(#name, #kind)),
     };
     let (opener, with_opener) = span_opener(options, krate);
-    let records = field_records(options, krate, input_ident, &ctx);
-    let call = call(input_ident, &ctx);
-    // Spanned at the user's error type, so an unsupported one is blamed there.
+    // The context as the user's parameter type: for `WorkflowContext` under
+    // any alias, itself; for anything else, one error at the user's type.
+    let user_ctx = format_ident!("__tta_user_ctx");
+    let as_user_ctx = quote_spanned!(ctx_ty.span()=>
+        let #user_ctx = <#ctx_ty as #krate::ContextParameter>::of(#ctx);
+    );
+    let records = field_records(options, krate, execute, &input, &user_ctx);
+    let call = call(&input, &user_ctx);
+    // Spanned at the user's tokens, so that the type system's verdict on
+    // them (an unsupported error type, a return type that is no `Result`,
+    // a context of another type) is reported there.
     let convert = quote_spanned!(*error_span=> (&error).tta_error_tag().convert(error));
+    let output = match output_ty {
+        Some(output) => quote!(#output),
+        None => quote_spanned!(return_ty.span()=> <#return_ty as #krate::PrimitiveReturn>::Ok),
+    };
     quote! {
         type Input = #input_ty;
-        type Output = #output_ty;
+        type Output = #output;
 
         fn meta(&self) -> &#krate::Meta {
             #opener
@@ -163,14 +247,15 @@ fn primitive_body(
             &META
         }
 
-        #[allow(clippy::manual_async_fn)]
+        #[allow(clippy::manual_async_fn, deprecated)]
         fn execute<'__tta>(
             &'__tta self,
-            #input_ident: Self::Input,
+            #input: Self::Input,
             #ctx: &'__tta #krate::WorkflowContext,
         ) -> impl ::core::future::Future<Output = #krate::Result<Self::Output>>
                + ::core::marker::Send
                + '__tta {
+            #as_user_ctx
             async move {
                 #records
                 match #call.await {
@@ -210,15 +295,26 @@ fn span_opener(options: &Options, krate: &Path) -> (TokenStream, TokenStream) {
     (opener, quote!(.with_span_opener(__tta_open_span)))
 }
 
-/// Records `fields(..)` and `record_input` on the execution's span.
-fn field_records(options: &Options, krate: &Path, input: &Ident, ctx: &Ident) -> TokenStream {
+/// Records `fields(..)` and `record_input` on the execution's span, in a
+/// block where the user's parameter names are bound: the input by
+/// reference, as `#[tracing::instrument]` does, and the context.
+fn field_records(
+    options: &Options,
+    krate: &Path,
+    execute: &Execute,
+    input: &Ident,
+    ctx: &Ident,
+) -> TokenStream {
+    if options.fields.is_empty() && options.record_input.is_none() {
+        return TokenStream::new();
+    }
     let fields = options.fields.iter().map(|field| {
         let key = &field.key;
         let value = &field.value;
         let value = match field.sigil {
-            Sigil::Value => quote!(#value),
-            Sigil::Display => quote!(#krate::__private::tracing::field::display(&#value)),
-            Sigil::Debug => quote!(#krate::__private::tracing::field::debug(&#value)),
+            Sigil::Value => quote!(&(#value)),
+            Sigil::Display => quote!(#krate::__private::tracing::field::display(&(#value))),
+            Sigil::Debug => quote!(#krate::__private::tracing::field::debug(&(#value))),
         };
         quote!(#krate::__private::record_on_own_span(#ctx, #key, #value);)
     });
@@ -231,7 +327,48 @@ fn field_records(options: &Options, krate: &Path, input: &Ident, ctx: &Ident) ->
             );
         }
     });
-    quote!(#(#fields)* #input_record)
+    let (input_pat, ctx_pat) = (strip_mut(&execute.input_pat), strip_mut(&execute.ctx_pat));
+    quote! {
+        {
+            #[allow(unused_variables, clippy::used_underscore_binding)]
+            let #input_pat = &#input;
+            #[allow(unused_variables, clippy::used_underscore_binding)]
+            let #ctx_pat = #ctx;
+            #(#fields)*
+            #input_record
+        }
+    }
+}
+
+/// The pattern without `mut` on its bindings: they are rebound by
+/// reference, only to be read.
+fn strip_mut(pattern: &Pat) -> Pat {
+    let mut pattern = pattern.clone();
+    strip_mut_in(&mut pattern);
+    pattern
+}
+
+fn strip_mut_in(pattern: &mut Pat) {
+    match pattern {
+        Pat::Ident(binding) => {
+            binding.mutability = None;
+            binding.by_ref = None;
+            if let Some((_, sub)) = &mut binding.subpat {
+                strip_mut_in(sub);
+            }
+        }
+        Pat::Tuple(tuple) => tuple.elems.iter_mut().for_each(strip_mut_in),
+        Pat::TupleStruct(tuple) => tuple.elems.iter_mut().for_each(strip_mut_in),
+        Pat::Struct(structure) => structure
+            .fields
+            .iter_mut()
+            .for_each(|field| strip_mut_in(&mut field.pat)),
+        Pat::Slice(slice) => slice.elems.iter_mut().for_each(strip_mut_in),
+        Pat::Reference(reference) => strip_mut_in(&mut reference.pat),
+        Pat::Paren(paren) => strip_mut_in(&mut paren.pat),
+        Pat::Type(typed) => strip_mut_in(&mut typed.pat),
+        _ => {}
+    }
 }
 
 fn krate(options: &Options) -> Path {
@@ -250,6 +387,25 @@ fn type_name(ty: &Type) -> String {
             .last()
             .map_or_else(|| quote!(#ty).to_string(), |s| s.ident.to_string()),
         other => quote!(#other).to_string(),
+    }
+}
+
+/// The struct for function `name`: `Validate` for `validate`.
+fn struct_ident(name: &str, function: &Ident) -> syn::Result<Ident> {
+    let pascal = pascal_case(name);
+    // `__` or a name that is a keyword once capitalised (`Self`) has no
+    // usable struct name; say so rather than panic.
+    match syn::parse_str::<Ident>(&pascal) {
+        Ok(ident) if !pascal.is_empty() && pascal != "Self" => {
+            Ok(Ident::new(&ident.to_string(), function.span()))
+        }
+        _ => Err(Error::new(
+            function.span(),
+            format!(
+                "`#[primitive]` names the primitive's struct after the function in \
+                 `PascalCase`, and `{name}` gives none; rename the function"
+            ),
+        )),
     }
 }
 

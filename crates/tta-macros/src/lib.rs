@@ -18,6 +18,9 @@ mod attr;
 mod expand;
 mod signature;
 
+#[cfg(test)]
+mod never_panics;
+
 /// Makes a type a TTA.dev primitive. See the `tta` crate's documentation.
 #[proc_macro_attribute]
 pub fn primitive(args: TokenStream, item: TokenStream) -> TokenStream {

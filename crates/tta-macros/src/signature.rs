@@ -1,21 +1,34 @@
-//! Checking an `execute` signature and reading its types.
+//! Checking an `execute` signature and reading its parts.
+//!
+//! Only the shape is checked here: an `async fn`, the receiver, two
+//! parameters, an owned input, a context by reference, a return type. The
+//! types themselves (that the context is a `WorkflowContext`, that the
+//! return type is a `Result`, under any alias) are left to the type system,
+//! through traits whose messages are written for the user.
 
 use proc_macro2::Span;
-use quote::format_ident;
 use syn::spanned::Spanned;
 use syn::{
-    Error, FnArg, GenericArgument, Ident, Pat, PathArguments, ReceiverKind, ReturnType, Signature,
-    Type,
+    Error, FnArg, GenericArgument, GenericParam, Pat, PathArguments, ReceiverKind, ReturnType,
+    Signature, Type,
 };
 
 /// The parts of `async fn execute(&self, input: I, ctx: &WorkflowContext) -> Result<O, E>`
 /// that the expansion needs.
 pub(crate) struct Execute {
-    /// The name the input is bound to: the user's, when it is a plain
-    /// identifier, so `fields(..)` expressions can use it.
-    pub(crate) input_ident: Ident,
+    /// The input's pattern as the user wrote it: rebound by reference so
+    /// that `fields(..)` may name it, or the names it destructures.
+    pub(crate) input_pat: Pat,
     pub(crate) input_ty: Type,
-    pub(crate) output_ty: Type,
+    /// The context's pattern (`ctx`, `_ctx`, `_`), rebound for `fields(..)`.
+    pub(crate) ctx_pat: Pat,
+    /// The type behind the context's `&`, checked to be `WorkflowContext`.
+    pub(crate) ctx_ty: Type,
+    /// The return type: `Result<O, E>`, or any alias of one.
+    pub(crate) return_ty: Type,
+    /// `O`, when the return type is spelled `..Result<O, ..>`; otherwise the
+    /// type system reads it through an alias.
+    pub(crate) output_ty: Option<Type>,
     /// Where a compile error about the error type points: the `E` of
     /// `Result<O, E>`, or the whole return type.
     pub(crate) error_span: Span,
@@ -34,12 +47,21 @@ const FUNCTION_SHAPE: &str =
     "expected `async fn name(input: Input, ctx: &WorkflowContext) -> Result<Output, E>`";
 
 impl Execute {
-    /// Checks `sig` and reads its input and output types.
+    /// Checks `sig`'s shape and reads its parts.
     pub(crate) fn parse(sig: &Signature, form: Form) -> syn::Result<Self> {
         let shape = match form {
             Form::Method => METHOD_SHAPE,
             Form::Function => FUNCTION_SHAPE,
         };
+        if form == Form::Function
+            && let Some(FnArg::Receiver(receiver)) = sig.inputs.first()
+        {
+            return Err(Error::new_spanned(
+                receiver,
+                "put `#[primitive]` on the `impl` block that holds this method, \
+                 not on the method",
+            ));
+        }
         if sig.asyncness.is_none() {
             return Err(Error::new(
                 sig.fn_token.span,
@@ -49,20 +71,10 @@ impl Execute {
                 ),
             ));
         }
-        if !sig.generics.params.is_empty() {
-            return Err(Error::new_spanned(
-                &sig.generics,
-                "a primitive's `execute` cannot have its own generic parameters; put them on the type",
-            ));
-        }
+        check_generics(sig, form)?;
         let mut inputs = sig.inputs.iter();
         if form == Form::Method {
             check_receiver(sig, inputs.next())?;
-        } else if let Some(FnArg::Receiver(receiver)) = sig.inputs.first() {
-            return Err(Error::new_spanned(
-                receiver,
-                format!("`#[primitive]` on a free function takes no `self`; {shape}"),
-            ));
         }
         let typed: Vec<_> = inputs.collect();
         let [input, ctx] = typed.as_slice() else {
@@ -74,18 +86,93 @@ impl Execute {
         let (FnArg::Typed(input), FnArg::Typed(ctx)) = (input, ctx) else {
             return Err(Error::new(sig.paren_token.span.join(), shape));
         };
-        check_context(&ctx.ty)?;
-        let input_ident = match &*input.pat {
-            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
-            _ => format_ident!("__tta_input"),
+        check_owned_input(&input.ty)?;
+        let ctx_ty = context_type(&ctx.ty)?;
+        let ReturnType::Type(_, return_ty) = &sig.output else {
+            return Err(Error::new(sig.paren_token.span.close(), NOT_RESULT));
         };
+        if surely_not_result(return_ty) {
+            return Err(Error::new_spanned(return_ty, NOT_RESULT));
+        }
         Ok(Self {
-            input_ident,
+            input_pat: (*input.pat).clone(),
             input_ty: (*input.ty).clone(),
-            output_ty: output_type(sig)?,
-            error_span: error_span(sig),
+            ctx_pat: (*ctx.pat).clone(),
+            ctx_ty,
+            return_ty: (**return_ty).clone(),
+            output_ty: spelled_output(return_ty),
+            error_span: error_span(return_ty),
         })
     }
+}
+
+const NOT_RESULT: &str = "a primitive must return `tta::Result<Output>` or `Result<Output, E>` \
+     (an alias of `Result` works too), where `E` is `tta::Error`, any \
+     `std::error::Error + Send + Sync + 'static`, `String`, `&'static str`, \
+     `Box<dyn Error + Send + Sync>` or `anyhow::Error`";
+
+/// `O` from a type spelled `Result<O>` or `path::Result<O, E>`.
+fn spelled_output(ty: &Type) -> Option<Type> {
+    let Type::Path(path) = ty else { return None };
+    let segment = path.path.segments.last()?;
+    if segment.ident != "Result" {
+        return None;
+    }
+    match &segment.arguments {
+        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
+            GenericArgument::Type(ty) => Some(ty.clone()),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// Types no alias can make a `Result`: rejected here with one message,
+/// rather than by the type system at every use of the output type.
+fn surely_not_result(ty: &Type) -> bool {
+    const NOT_RESULTS: [&str; 22] = [
+        "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32",
+        "i64", "i128", "isize", "f32", "f64", "String", "Vec", "Option", "Box", "HashMap",
+    ];
+    match ty {
+        Type::Path(path) => {
+            path.qself.is_none()
+                && path
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|segment| NOT_RESULTS.iter().any(|name| segment.ident == name))
+        }
+        Type::Paren(inner) => surely_not_result(&inner.elem),
+        Type::Group(inner) => surely_not_result(&inner.elem),
+        Type::Macro(_) | Type::Infer(_) => false,
+        _ => true,
+    }
+}
+
+/// Lifetime parameters are harmless; type and const parameters have no
+/// place to come from when the primitive is called.
+fn check_generics(sig: &Signature, form: Form) -> syn::Result<()> {
+    let Some(param) = sig
+        .generics
+        .params
+        .iter()
+        .find(|param| !matches!(param, GenericParam::Lifetime(_)))
+    else {
+        return Ok(());
+    };
+    let message = match form {
+        Form::Method => {
+            "`execute` cannot have type or const parameters of its own; \
+             put them on the type: `#[primitive] impl<T> MyStep<T> { .. }`"
+        }
+        Form::Function => {
+            "a generic function cannot be a primitive: its struct would not know the types; \
+             write a generic struct with `#[primitive] impl<T> MyStep<T> { async fn execute(..) }` \
+             instead"
+        }
+    };
+    Err(Error::new_spanned(param, message))
 }
 
 fn check_receiver(sig: &Signature, first: Option<&FnArg>) -> syn::Result<()> {
@@ -100,42 +187,54 @@ fn check_receiver(sig: &Signature, first: Option<&FnArg>) -> syn::Result<()> {
     }
 }
 
-fn check_context(ty: &Type) -> syn::Result<()> {
-    let is_context = match ty {
-        Type::Reference(reference) if reference.mutability.is_none() => {
-            last_segment_is(&reference.elem, "WorkflowContext")
+/// An input moves into the step: a borrowed one (other than `'static`)
+/// could not outlive the caller's stack frame.
+fn check_owned_input(ty: &Type) -> syn::Result<()> {
+    match ty {
+        Type::Reference(reference)
+            if reference
+                .lifetime
+                .as_ref()
+                .is_none_or(|lifetime| lifetime.ident != "static") =>
+        {
+            let owned = match &*reference.elem {
+                Type::Path(path) if path.path.is_ident("str") => "`String`".to_owned(),
+                Type::Slice(slice) => {
+                    let elem = &slice.elem;
+                    format!("`Vec<{}>`", quote::quote!(#elem))
+                }
+                other => format!("`{}`", quote::quote!(#other)),
+            };
+            Err(Error::new_spanned(
+                ty,
+                format!(
+                    "a primitive's input is owned: it moves into the step, which may run \
+                     on another thread after the caller returns; take {owned} instead"
+                ),
+            ))
         }
-        _ => false,
-    };
-    if is_context {
-        Ok(())
-    } else {
-        Err(Error::new_spanned(
-            ty,
-            "the context parameter must be `&WorkflowContext`",
-        ))
+        Type::Paren(inner) => check_owned_input(&inner.elem),
+        _ => Ok(()),
     }
 }
 
-fn last_segment_is(ty: &Type, name: &str) -> bool {
+/// The `T` of the context's `&T`; the type system checks it is the context.
+fn context_type(ty: &Type) -> syn::Result<Type> {
     match ty {
-        Type::Path(path) => path
-            .path
-            .segments
-            .last()
-            .is_some_and(|segment| segment.ident == name),
-        Type::Paren(inner) => last_segment_is(&inner.elem, name),
-        Type::Group(inner) => last_segment_is(&inner.elem, name),
-        _ => false,
+        Type::Reference(reference) if reference.mutability.is_none() => {
+            Ok((*reference.elem).clone())
+        }
+        Type::Paren(inner) => context_type(&inner.elem),
+        _ => Err(Error::new_spanned(
+            ty,
+            "the context parameter is borrowed: `ctx: &WorkflowContext`",
+        )),
     }
 }
 
 /// The span of `E` in `-> Result<T, E>`, else of the return type.
-fn error_span(sig: &Signature) -> Span {
-    let ReturnType::Type(_, ty) = &sig.output else {
-        return sig.output.span();
-    };
-    let error_arg = match &**ty {
+fn error_span(ty: &Type) -> Span {
+    let error_arg = match ty {
         Type::Path(path) => {
             path.path
                 .segments
@@ -152,30 +251,4 @@ fn error_span(sig: &Signature) -> Span {
         _ => None,
     };
     error_arg.map_or_else(|| ty.span(), Spanned::span)
-}
-
-/// `T` from a `Result<T>` or `Result<T, E>` return type.
-fn output_type(sig: &Signature) -> syn::Result<Type> {
-    let message = "a primitive must return `tta::Result<Output>` or `Result<Output, E>`, \
-                   where `E` is `tta::Error`, any `std::error::Error + Send + Sync + 'static`, \
-                   `String`, `&'static str`, `Box<dyn Error + Send + Sync>` or `anyhow::Error`";
-    let ReturnType::Type(_, ty) = &sig.output else {
-        return Err(Error::new(sig.paren_token.span.close(), message));
-    };
-    let ok_type = match &**ty {
-        Type::Path(path) => path.path.segments.last().and_then(|segment| {
-            if segment.ident != "Result" {
-                return None;
-            }
-            match &segment.arguments {
-                PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
-                    GenericArgument::Type(ty) => Some(ty.clone()),
-                    _ => None,
-                }),
-                _ => None,
-            }
-        }),
-        _ => None,
-    };
-    ok_type.ok_or_else(|| Error::new_spanned(ty, message))
 }

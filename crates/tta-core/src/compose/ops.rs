@@ -41,6 +41,7 @@ macro_rules! impl_operators {
         $crate::impl_operators!(bitor impl [$($generics)*] for $ty $(where [$($bounds)*])?);
     };
     (shr impl [$($generics:tt)*] for $ty:ty $(where [$($bounds:tt)*])?) => {
+        #[allow(deprecated)]
         impl<$($generics)* __TtaNext> ::core::ops::Shr<__TtaNext> for $ty
         where
             Self: $crate::Primitive,
@@ -55,11 +56,15 @@ macro_rules! impl_operators {
         }
     };
     (bitor impl [$($generics:tt)*] for $ty:ty $(where [$($bounds:tt)*])?) => {
+        #[allow(deprecated)]
         impl<$($generics)* __TtaOther> ::core::ops::BitOr<__TtaOther> for $ty
         where
             Self: $crate::Primitive,
-            <Self as $crate::Primitive>::Input: ::core::clone::Clone,
             __TtaOther: $crate::Primitive<Input = <Self as $crate::Primitive>::Input>,
+            // Named through the generic `__TtaOther`, so it is checked where
+            // `|` is used, not for every type the macro is applied to
+            // (rust-lang/rust#48214).
+            <__TtaOther as $crate::Primitive>::Input: $crate::ParallelInput,
             $($($bounds)*)?
         {
             type Output = $crate::Parallel<(Self, __TtaOther)>;
