@@ -96,12 +96,21 @@ fn traceparent_round_trips_across_services() {
     let upstream = WorkflowContext::new();
     let header = upstream.traceparent().to_string();
     assert_eq!(header.len(), 55);
+    // Sampled, and random: this library draws its trace ids at random.
     assert!(
-        header.starts_with("00-") && header.ends_with("-01"),
+        header.starts_with("00-") && header.ends_with("-03"),
         "{header}"
     );
 
     let downstream = WorkflowContext::from_traceparent(&header).unwrap();
+    assert!(
+        downstream.traceparent().random(),
+        "the random flag travels on"
+    );
+    assert!(
+        upstream.child().build().traceparent().random(),
+        "children keep it"
+    );
     assert_eq!(downstream.trace_id(), upstream.trace_id());
     assert_eq!(
         downstream.parent_span_id(),
@@ -119,6 +128,14 @@ fn traceparent_round_trips_across_services() {
 
     let parsed: TraceParent = downstream.traceparent().to_string().parse().unwrap();
     assert_eq!(parsed, downstream.traceparent());
+}
+
+#[test]
+fn a_trace_id_not_marked_random_is_not_marked_by_us() {
+    let header = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let ctx = WorkflowContext::from_traceparent(header).unwrap();
+    assert!(!ctx.traceparent().random());
+    assert!(ctx.traceparent().to_string().ends_with("-01"));
 }
 
 #[test]

@@ -65,11 +65,7 @@ pub(crate) fn link(span: &tracing::Span, ctx: &WorkflowContext) {
     let position = ctx.traceparent();
     let trace_id = TraceId::from(position.trace_id());
     if let Some(parent) = ctx.parent_span_id() {
-        let flags = if position.sampled() {
-            TraceFlags::SAMPLED
-        } else {
-            TraceFlags::default()
-        };
+        let flags = TraceFlags::new(position.flags());
         let remote = SpanContext::new(
             trace_id,
             SpanId::from(parent),

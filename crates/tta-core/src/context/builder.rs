@@ -158,16 +158,17 @@ impl WorkflowContextBuilder {
 
     /// Builds the context.
     pub fn build(self) -> WorkflowContext {
-        let trace_id = match self.parent {
-            Some(parent) => NonZeroU128::new(parent.trace_id()),
-            None => None,
-        }
-        .unwrap_or_else(random_trace_id);
+        let continued = self
+            .parent
+            .and_then(|parent| NonZeroU128::new(parent.trace_id()).map(|id| (id, parent.random())));
+        // A trace we start has a random id; a continued one is random if
+        // its caller said so.
+        let (trace_id, random) = continued.unwrap_or_else(|| (random_trace_id(), true));
         let sampled = self.sampled.unwrap_or_else(|| match self.parent {
             Some(parent) => parent.sampled(),
             None => sampling::samples(trace_id.get()),
         });
-        let trace = TraceParent::from_nonzero(trace_id, random_span_id(), sampled);
+        let trace = TraceParent::from_nonzero(trace_id, random_span_id(), sampled, random);
         let causation_id = self.causation_id.or_else(|| {
             self.parent
                 .map(|parent| format!("{:016x}", parent.span_id()))

@@ -51,6 +51,12 @@ pub enum TraceParentError {
 
 impl TraceParent {
     const SAMPLED: u8 = 0x01;
+    /// Level 2's "random trace id" flag: the trace id's right 7 bytes are
+    /// random. Kept end to end once set, and set on the traces we start.
+    const RANDOM: u8 = 0x02;
+    /// The flags this version defines; the rest are zeroed on output, as
+    /// the specification requires of vendors.
+    const KNOWN: u8 = Self::SAMPLED | Self::RANDOM;
 
     /// A trace parent from raw ids. Zero ids are invalid and are rejected.
     pub fn new(trace_id: u128, span_id: u64, sampled: bool) -> Result<Self, TraceParentError> {
@@ -68,12 +74,25 @@ impl TraceParent {
         })
     }
 
-    /// A trace parent from ids that cannot be zero.
-    pub(crate) fn from_nonzero(trace_id: NonZeroU128, span_id: NonZeroU64, sampled: bool) -> Self {
+    /// A trace parent from ids that cannot be zero; `random` when the trace
+    /// id was drawn at random (ours, or a caller's that said so).
+    pub(crate) fn from_nonzero(
+        trace_id: NonZeroU128,
+        span_id: NonZeroU64,
+        sampled: bool,
+        random: bool,
+    ) -> Self {
+        let mut flags = 0;
+        if sampled {
+            flags |= Self::SAMPLED;
+        }
+        if random {
+            flags |= Self::RANDOM;
+        }
         Self {
             trace_id: trace_id.get(),
             span_id: span_id.get(),
-            flags: if sampled { Self::SAMPLED } else { 0 },
+            flags,
         }
     }
 
@@ -91,6 +110,18 @@ impl TraceParent {
     pub fn sampled(&self) -> bool {
         self.flags & Self::SAMPLED != 0
     }
+
+    /// Whether the trace id is random (W3C Trace Context Level 2). Set on
+    /// every trace this library starts, and kept from an incoming header.
+    pub fn random(&self) -> bool {
+        self.flags & Self::RANDOM != 0
+    }
+
+    /// The trace flags as sent: `sampled` and `random`; reserved bits are
+    /// always zero.
+    pub fn flags(&self) -> u8 {
+        self.flags & Self::KNOWN
+    }
 }
 
 impl fmt::Display for TraceParent {
@@ -98,7 +129,9 @@ impl fmt::Display for TraceParent {
         write!(
             f,
             "00-{:032x}-{:016x}-{:02x}",
-            self.trace_id, self.span_id, self.flags
+            self.trace_id,
+            self.span_id,
+            self.flags()
         )
     }
 }
@@ -180,6 +213,30 @@ mod tests {
             .parse()
             .unwrap();
         assert!(!parent.sampled());
+    }
+
+    #[test]
+    fn the_random_flag_is_kept_and_reserved_bits_are_zeroed() {
+        let ids = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7";
+        for (incoming, outgoing, sampled, random) in [
+            ("02", "02", false, true),
+            ("03", "03", true, true),
+            ("ff", "03", true, true),
+            ("f1", "01", true, false),
+            ("08", "00", false, false),
+        ] {
+            let parent: TraceParent = format!("{ids}-{incoming}").parse().unwrap();
+            assert_eq!(
+                parent.to_string(),
+                format!("{ids}-{outgoing}"),
+                "flags {incoming}"
+            );
+            assert_eq!(
+                (parent.sampled(), parent.random()),
+                (sampled, random),
+                "flags {incoming}"
+            );
+        }
     }
 
     #[test]
