@@ -73,14 +73,13 @@ impl Endpoint {
                 reason: error.to_string(),
             })?
         };
-        background
-            .handle()
-            .spawn(accept(listener, Arc::new(metrics)));
+        background.handle().spawn(accept(listener, metrics));
         Ok(())
     }
 }
 
-async fn accept(listener: TcpListener, metrics: Arc<PrometheusHandle>) {
+/// `metrics` is a handle on the shared recorder: cheap to clone per connection.
+async fn accept(listener: TcpListener, metrics: PrometheusHandle) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
@@ -95,7 +94,7 @@ async fn accept(listener: TcpListener, metrics: Arc<PrometheusHandle>) {
                 continue;
             }
         };
-        let metrics = Arc::clone(&metrics);
+        let metrics = metrics.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
                 let response = respond(&request, &metrics);

@@ -467,14 +467,31 @@ impl Telemetry {
     /// Exports the spans batched so far and waits for the collector's
     /// answer; for short-lived processes such as serverless handlers.
     pub fn flush(&self) -> Result<(), TelemetryError> {
-        let spans = match &self.tracer_provider {
-            Some(provider) => provider.force_flush(),
-            None => Ok(()),
-        };
-        let logs = match &self.logger_provider {
-            Some(provider) => provider.force_flush(),
-            None => Ok(()),
-        };
+        self.export_pending(false)
+    }
+
+    /// Flushes the spans and log records batched so far, then shuts the
+    /// providers down too when `shutting_down`. Both are tried even when
+    /// one fails.
+    fn export_pending(&self, shutting_down: bool) -> Result<(), TelemetryError> {
+        let spans = self.tracer_provider.as_ref().map_or(Ok(()), |provider| {
+            provider.force_flush().and_then(|()| {
+                if shutting_down {
+                    provider.shutdown()
+                } else {
+                    Ok(())
+                }
+            })
+        });
+        let logs = self.logger_provider.as_ref().map_or(Ok(()), |provider| {
+            provider.force_flush().and_then(|()| {
+                if shutting_down {
+                    provider.shutdown()
+                } else {
+                    Ok(())
+                }
+            })
+        });
         spans
             .and(logs)
             .map_err(|error| TelemetryError::Flush(error.to_string()))
@@ -517,17 +534,7 @@ impl Telemetry {
         if std::mem::replace(&mut self.shut_down, true) {
             return Ok(());
         }
-        let spans = match &self.tracer_provider {
-            Some(provider) => provider.force_flush().and_then(|()| provider.shutdown()),
-            None => Ok(()),
-        };
-        let logs = match &self.logger_provider {
-            Some(provider) => provider.force_flush().and_then(|()| provider.shutdown()),
-            None => Ok(()),
-        };
-        let flushed = spans
-            .and(logs)
-            .map_err(|error| TelemetryError::Flush(error.to_string()));
+        let flushed = self.export_pending(true);
         let pushed = self.push();
         self.background.stop();
         flushed.and(pushed)

@@ -79,13 +79,12 @@ fn expand_impl(options: &Options, item: ItemImpl) -> syn::Result<TokenStream> {
 /// so that an error at a use of `|` (an input that is not `Clone`) is
 /// reported as coming from `#[primitive]`, the code the user wrote.
 fn operators(krate: &Path, generics: &syn::Generics, self_ty: &Type) -> TokenStream {
-    let params = generics.params.iter();
+    let params: Vec<_> = generics.params.iter().collect();
     let predicates: Vec<_> = generics
         .where_clause
         .iter()
         .flat_map(|clause| clause.predicates.iter())
         .collect();
-    let params: Vec<_> = params.collect();
     quote! {
         #[automatically_derived]
         #[allow(deprecated)]
