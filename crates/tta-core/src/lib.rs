@@ -67,7 +67,8 @@ pub use compose::{
 pub use config::ConfigError;
 pub use context::sampling;
 pub use context::{
-    Checkpoint, TraceParent, TraceParentError, WorkflowContext, WorkflowContextBuilder,
+    Checkpoint, OutgoingCall, TraceHeaders, TraceParent, TraceParentError, TraceState,
+    TraceStateError, WorkflowContext, WorkflowContextBuilder, propagation,
 };
 pub use error::{BoxError, Error, ErrorConversion, ErrorKind, PrimitiveError, Result};
 pub use instrument::{Kind, Meta, Position};

@@ -233,7 +233,7 @@ pub(crate) fn follow_runs(sample_ratio: Option<f64>) -> Result<(), TelemetryErro
             reason: error.reason().to_owned(),
         }
     })?;
-    if tta_core::instrument::set_trace_linker(trace_link::link).is_err() {
+    if tta_core::instrument::set_trace_linker(trace_link::LINKER).is_err() {
         tracing::debug!("a trace linker was already installed; keeping it");
     }
     if tta_core::instrument::set_attribute_sink(span_attributes::set).is_err() {

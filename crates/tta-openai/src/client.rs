@@ -1,6 +1,6 @@
 //! [`ChatCompletion`]: the primitive that calls a chat model.
 
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderName, HeaderValue};
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, Uri};
 use serde_json::json;
 use tta_core::instrument::GenAiCall;
@@ -195,9 +195,9 @@ impl Primitive for ChatCompletion {
             .remaining()
             .map_or(self.config.timeout, |left| left.min(self.config.timeout));
         let mut headers = self.headers.clone();
-        let traceparent =
-            HeaderValue::from_str(&ctx.traceparent().to_string()).map_err(Error::user)?;
-        headers.insert(HeaderName::from_static("traceparent"), traceparent);
+        // Inside this primitive, the trace headers name its span: the
+        // provider's side of the trace nests under the model call.
+        ctx.inject(&mut headers);
         let exchange = self.transport.post(&self.endpoint, headers, body);
         let answer = tokio::time::timeout(timeout, exchange)
             .await

@@ -2,14 +2,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::{NonZeroU64, NonZeroU128};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::propagation::Incoming;
 use super::state::SharedState;
-use super::{Inner, TraceParent, WorkflowContext, sampling};
+use super::{Inner, TraceParent, TraceState, WorkflowContext, sampling};
 use crate::llm::{Ledger, Limits, Usd};
 
 /// Builds a [`WorkflowContext`]. Every setting is optional.
@@ -19,6 +21,7 @@ use crate::llm::{Ledger, Limits, Usd};
 /// | `workflow_id`, `correlation_id` | a new UUID v4 each |
 /// | `causation_id` | none (a child's is its parent's workflow id) |
 /// | `traceparent` | a new trace, sampled at the process's [`sample_ratio`](super::sampling::sample_ratio) (1 unless set) |
+/// | `tracestate` | empty (a child's is its parent's) |
 /// | `deadline` / `timeout` | none |
 /// | `cancellation_token` | a new token (a child's is a child token of its parent's) |
 /// | `cost_budget` / `token_budget` | none (a child is bound by its parent's too) |
@@ -34,6 +37,7 @@ pub struct WorkflowContextBuilder {
     deadline: Option<Instant>,
     cancellation: Option<CancellationToken>,
     parent: Option<TraceParent>,
+    tracestate: TraceState,
     sampled: Option<bool>,
     limits: Limits,
     parent_ledger: Option<Arc<Ledger>>,
@@ -52,6 +56,7 @@ impl WorkflowContextBuilder {
             deadline: inner.deadline,
             cancellation: Some(inner.cancellation.child_token()),
             parent: Some(inner.trace),
+            tracestate: inner.tracestate.clone(),
             sampled: None,
             limits: Limits::default(),
             parent_ledger: Some(Arc::clone(&inner.ledger)),
@@ -124,6 +129,64 @@ impl WorkflowContextBuilder {
         self
     }
 
+    /// Sets the `tracestate` sent on with the trace: the caller's, with
+    /// [`traceparent`](Self::traceparent), or an entry of your own.
+    pub fn tracestate(mut self, state: TraceState) -> Self {
+        self.tracestate = state;
+        self
+    }
+
+    /// Continues the trace of an incoming request, given every field line
+    /// of its `traceparent` and `tracestate` headers in the order received,
+    /// and following the specification's processing model:
+    ///
+    /// - exactly one valid `traceparent` continues its trace; a missing,
+    ///   invalid or repeated one starts a new trace, and then any
+    ///   `tracestate` is discarded;
+    /// - the `tracestate` lines are joined into one list, and an invalid
+    ///   list is discarded whole without affecting the `traceparent`.
+    ///
+    /// It never fails: what is rejected is logged at DEBUG, with the reason.
+    ///
+    /// ```
+    /// use tta_core::WorkflowContext;
+    ///
+    /// let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    /// let ctx = WorkflowContext::builder()
+    ///     .trace_headers([parent], ["rojo=1", "congo=2"])
+    ///     .build();
+    /// assert_eq!(ctx.trace_id(), 0x4bf92f3577b34da6a3ce929d0e0e4736);
+    /// assert_eq!(ctx.tracestate().to_string(), "rojo=1,congo=2");
+    ///
+    /// let fresh = WorkflowContext::builder().trace_headers([parent, parent], []).build();
+    /// assert_ne!(fresh.trace_id(), ctx.trace_id());
+    /// ```
+    pub fn trace_headers<'a>(
+        self,
+        traceparent: impl IntoIterator<Item = &'a str>,
+        tracestate: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        self.incoming(Incoming::read(traceparent, tracestate))
+    }
+
+    /// [`trace_headers`](Self::trace_headers) from an `http::HeaderMap`,
+    /// whose names are case-insensitive.
+    #[cfg(feature = "http")]
+    pub fn http_headers(self, headers: &http::HeaderMap) -> Self {
+        self.incoming(Incoming::from_header_map(headers))
+    }
+
+    fn incoming(self, incoming: Incoming) -> Self {
+        match incoming {
+            Incoming::Continue(parent, state) => self.traceparent(parent).tracestate(state),
+            Incoming::Restart => Self {
+                parent: None,
+                tracestate: TraceState::new(),
+                ..self
+            },
+        }
+    }
+
     /// Overrides the sampling decision. By default a run follows its
     /// `traceparent` or parent context, and a new trace is sampled at the
     /// process's [`sample_ratio`](super::sampling::sample_ratio).
@@ -184,7 +247,9 @@ impl WorkflowContextBuilder {
                 deadline: self.deadline,
                 cancellation: self.cancellation.unwrap_or_default(),
                 trace,
+                tracestate: self.tracestate,
                 parent_span_id: self.parent.map(|parent| parent.span_id()),
+                run_span_claimed: AtomicBool::new(false),
                 created: Instant::now(),
                 state: SharedState::default(),
                 checkpoints: Mutex::new(Vec::new()),

@@ -1,14 +1,19 @@
 //! [`WorkflowContext`]: what every step of one workflow run shares.
 
 mod builder;
+mod outgoing;
+pub mod propagation;
 pub mod sampling;
 mod state;
 mod traceparent;
+mod tracestate;
 
 use std::any::Any;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -16,11 +21,15 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 pub use builder::WorkflowContextBuilder;
+pub use outgoing::OutgoingCall;
+pub use propagation::TraceHeaders;
 pub use traceparent::{TraceParent, TraceParentError};
+pub use tracestate::{TraceState, TraceStateError};
 
 use state::SharedState;
 
 use crate::error::Error;
+use crate::instrument::link;
 use crate::llm::{self, Cost, Ledger, Usage, UsageError, UsageTotals, Usd};
 
 /// The context of one workflow run, passed by reference to every step.
@@ -52,6 +61,27 @@ use crate::llm::{self, Cost, Ledger, Usage, UsageError, UsageTotals, Usd};
 /// assert_eq!(downstream.trace_id(), ctx.trace_id());
 /// # Ok::<(), tta_core::TraceParentError>(())
 /// ```
+///
+/// With the `http` feature, [`from_headers`](Self::from_headers) and
+/// [`inject`](Self::inject) do the same with `http::HeaderMap`s, following
+/// every rule of the specification (header name case, several field lines,
+/// `tracestate`):
+///
+/// ```
+/// # #[cfg(feature = "http")] {
+/// use tta_core::WorkflowContext;
+///
+/// let mut incoming = http::HeaderMap::new();
+/// incoming.insert("TraceParent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+/// incoming.append("tracestate", "rojo=00f067aa0ba902b7".parse().unwrap());
+/// incoming.append("tracestate", "congo=t61rcWkgMzE".parse().unwrap());
+/// let ctx = WorkflowContext::from_headers(&incoming);
+///
+/// let mut outgoing = http::HeaderMap::new();
+/// ctx.inject(&mut outgoing);
+/// assert_eq!(outgoing["tracestate"], "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct WorkflowContext {
     inner: Arc<Inner>,
@@ -69,7 +99,12 @@ struct Inner {
     /// This run's own position: the trace id and the span id downstream
     /// services see as their parent.
     trace: TraceParent,
+    /// The `tracestate` received with the trace, sent on with it.
+    tracestate: TraceState,
     parent_span_id: Option<u64>,
+    /// Whether a run's outermost span has taken `trace`'s span id: a second
+    /// run with the same context gets a fresh one, so no two spans share an id.
+    run_span_claimed: AtomicBool,
     created: Instant,
     state: SharedState,
     checkpoints: Mutex<Vec<Checkpoint>>,
@@ -106,6 +141,15 @@ impl WorkflowContext {
     /// A malformed header is an error that says what is wrong with it.
     pub fn from_traceparent(header: &str) -> Result<Self, TraceParentError> {
         Ok(Self::builder().traceparent(header.parse()?).build())
+    }
+
+    /// A root context for an incoming HTTP request: it continues the trace
+    /// of the request's `traceparent` and keeps its `tracestate`, or starts
+    /// a new trace when the `traceparent` is missing, invalid or repeated.
+    /// It never fails; see [`WorkflowContextBuilder::http_headers`].
+    #[cfg(feature = "http")]
+    pub fn from_headers(headers: &http::HeaderMap) -> Self {
+        Self::builder().http_headers(headers).build()
     }
 
     /// Starts building a context for a sub-workflow caused by this one.
@@ -303,10 +347,58 @@ impl WorkflowContext {
         self.inner.ledger.refusal()
     }
 
-    /// The `traceparent` to send downstream: this run's trace id and span id,
-    /// with its sampling decision.
+    /// The `traceparent` to send downstream: this run's trace and sampling
+    /// decision, naming the span that is current as the parent. Inside a
+    /// primitive that is the primitive's exported span, so the downstream
+    /// service's spans nest under the step that called it; outside any
+    /// span, or with no exporter installed, it is the run's outermost span
+    /// ([`run_traceparent`](Self::run_traceparent)).
+    ///
+    /// To give each of several calls its own parent id, as the
+    /// specification asks, open an [`outgoing_call`](Self::outgoing_call)
+    /// for each.
     pub fn traceparent(&self) -> TraceParent {
+        let own = self.inner.trace;
+        let current = link::span_ids(&tracing::Span::current())
+            .filter(|(trace, _)| *trace == own.trace_id())
+            .and_then(|(_, span)| NonZeroU64::new(span));
+        current.map_or(own, |span| own.with_span_id(span))
+    }
+
+    /// The `traceparent` naming this run's outermost span: the ids that span
+    /// is exported with, whichever span is current.
+    pub fn run_traceparent(&self) -> TraceParent {
         self.inner.trace
+    }
+
+    /// The `tracestate` this run was called with, which every outgoing call
+    /// carries on.
+    pub fn tracestate(&self) -> &TraceState {
+        &self.inner.tracestate
+    }
+
+    /// The headers for a request made now: [`traceparent`](Self::traceparent)
+    /// and [`tracestate`](Self::tracestate).
+    pub fn trace_headers(&self) -> TraceHeaders {
+        TraceHeaders::new(self.traceparent(), self.inner.tracestate.clone())
+    }
+
+    /// Sets [`trace_headers`](Self::trace_headers) on an outgoing request,
+    /// replacing any `traceparent` or `tracestate` already there.
+    #[cfg(feature = "http")]
+    pub fn inject(&self, headers: &mut http::HeaderMap) {
+        self.trace_headers().inject(headers);
+    }
+
+    /// Starts one call to another service: a client span under the current
+    /// span, and headers that name it. See [`OutgoingCall`].
+    pub fn outgoing_call(&self, name: impl Into<Cow<'static, str>>) -> OutgoingCall {
+        OutgoingCall::start(self, name.into())
+    }
+
+    /// Whether this is the first run to take the context's span id.
+    pub(crate) fn claim_run_span(&self) -> bool {
+        !self.inner.run_span_claimed.swap(true, Ordering::Relaxed)
     }
 
     /// How long the run was given: from creation to the deadline.
@@ -348,7 +440,8 @@ impl fmt::Debug for WorkflowContext {
             .field("causation_id", &self.causation_id())
             .field("deadline", &self.deadline())
             .field("cancelled", &self.is_cancelled())
-            .field("traceparent", &self.traceparent().to_string())
+            .field("traceparent", &self.run_traceparent().to_string())
+            .field("tracestate", &self.tracestate().to_string())
             .finish_non_exhaustive()
     }
 }

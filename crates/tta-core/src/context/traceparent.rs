@@ -122,6 +122,14 @@ impl TraceParent {
     pub fn flags(&self) -> u8 {
         self.flags & Self::KNOWN
     }
+
+    /// The same trace and flags, naming another span as the parent.
+    pub(crate) fn with_span_id(self, span_id: NonZeroU64) -> Self {
+        Self {
+            span_id: span_id.get(),
+            ..self
+        }
+    }
 }
 
 impl fmt::Display for TraceParent {
@@ -141,7 +149,8 @@ impl FromStr for TraceParent {
 
     fn from_str(header: &str) -> Result<Self, Self::Err> {
         let malformed = || TraceParentError::Malformed(truncate(header));
-        let header = header.trim();
+        // Spaces and tabs around the value are optional whitespace.
+        let header = header.trim_matches([' ', '\t']);
         let mut fields = header.split('-');
         let (Some(version), Some(trace_id), Some(span_id), Some(flags)) =
             (fields.next(), fields.next(), fields.next(), fields.next())
@@ -184,7 +193,7 @@ fn hex(field: &'static str, text: &str) -> Result<u128, TraceParentError> {
 }
 
 /// Keeps error messages bounded when a caller sends a huge header.
-fn truncate(text: &str) -> String {
+pub(super) fn truncate(text: &str) -> String {
     const MAX: usize = 80;
     match text.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

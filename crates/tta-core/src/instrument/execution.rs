@@ -44,7 +44,7 @@ impl<'a> Execution<'a> {
         // span at all, which is what makes it cheap.
         let span = ctx
             .is_sampled()
-            .then(|| link::open_linked(ctx, || meta.open_span(ctx, position)))
+            .then(|| link::open_linked(ctx, position, || meta.open_span(ctx, position)))
             .filter(|span| !span.is_disabled());
         if let (Some(span), Some(call)) = (&span, meta.gen_ai_call()) {
             attributes::set(span, gen_ai::OPERATION_NAME, call.operation());

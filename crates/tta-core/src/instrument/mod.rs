@@ -28,7 +28,7 @@ mod future;
 mod guard;
 mod handles;
 mod kind;
-mod link;
+pub(crate) mod link;
 mod position;
 mod span;
 
@@ -41,7 +41,7 @@ use crate::context::WorkflowContext;
 pub use attributes::{AttributeSink, AttributeValue, set_attribute_sink};
 pub use future::Instrumented;
 pub use kind::Kind;
-pub use link::{TraceLinker, set_trace_linker};
+pub use link::{RunParent, RunSpan, TraceLinker, set_trace_linker};
 pub use position::Position;
 pub use span::{SpanOpener, fields};
 
