@@ -94,7 +94,7 @@ fn link(span: &tracing::Span, run: &RunSpan<'_>) {
 }
 
 /// The run's `tracestate` for OpenTelemetry. Its parser follows Trace
-/// Context Level 1, so a key only Level 2 allows (such as `foo@`) makes it
+/// Context Level 1, so a key only Level 2 allows (such as `foo@bar@baz`) makes it
 /// refuse the list; the exported span then has none, and the headers TTA
 /// sends still carry the whole list.
 fn trace_state(run: &RunSpan<'_>) -> TraceState {
