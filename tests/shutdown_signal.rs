@@ -5,12 +5,11 @@
 #![cfg(unix)]
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use tta::prelude::*;
+use tta_test_support::child::ChildTest;
 use tta_test_support::otlp_http::{self, OtlpHttpReceiver};
 
 /// Set in the child: the OTLP endpoint to export to.
@@ -23,36 +22,15 @@ fn sigterm_flushes_unexported_spans_before_the_process_exits() {
         return child(&endpoint);
     }
     let receiver = OtlpHttpReceiver::start();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "sigterm_flushes_unexported_spans_before_the_process_exits",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENDPOINT, receiver.endpoint())
-        // Ten minutes: only the flush at shutdown can deliver the spans.
-        .env("OTEL_BSP_SCHEDULE_DELAY", "600000")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Read on a thread of its own, so every wait below is bounded.
-    let (sender, lines) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = sender.send(line);
-        }
-    });
-    // The harness prints the test's name on the same line as the child's
-    // first output.
-    let ready = std::iter::from_fn(|| lines.recv_timeout(Duration::from_secs(60)).ok())
-        .any(|line| line.ends_with("ready"));
-    if !ready {
-        child.kill().unwrap();
-        panic!("the child did not get ready within 60 s");
-    }
+    let mut child = ChildTest::spawn(
+        "sigterm_flushes_unexported_spans_before_the_process_exits",
+        &[
+            (CHILD_ENDPOINT, &receiver.endpoint()),
+            // Ten minutes: only the flush at shutdown can deliver the spans.
+            ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
+        ],
+    );
+    child.wait_for("ready", Duration::from_secs(60));
     assert!(
         receiver.spans(Duration::from_millis(300)).is_empty(),
         "nothing is exported before the signal"
@@ -64,19 +42,7 @@ fn sigterm_flushes_unexported_spans_before_the_process_exits() {
         .unwrap();
     assert!(status.success());
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        if Instant::now() > deadline {
-            child.kill().unwrap();
-            panic!("the child did not stop within 30 s of SIGTERM");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let rest: Vec<String> =
-        std::iter::from_fn(|| lines.recv_timeout(Duration::from_secs(10)).ok()).collect();
+    let (exit, rest) = child.wait_exit(Duration::from_secs(30));
     assert!(exit.success(), "{exit:?}: {rest:?}");
     assert!(
         rest.iter().any(|line| line == "stopped by SIGTERM"),

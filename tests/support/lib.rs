@@ -1,5 +1,6 @@
 //! Test support shared by the integration tests and examples of TTA.dev.
 //!
+//! - [`child`]: the test binary run again as a child process.
 //! - [`metrics`]: one process-wide debugging recorder, read as exact values.
 //! - [`http`]: a raw HTTP client for scraping and abusing endpoints.
 //! - [`tools`]: `promtool` and the Pushgateway, found on the `PATH`.
@@ -12,6 +13,7 @@
 // Test code: a failed lock or a missing value is a test failure, so panicking is right.
 #![allow(missing_docs, unreachable_pub, clippy::unwrap_used)]
 
+pub mod child;
 pub mod http;
 pub mod metrics;
 pub mod openai_mock;
