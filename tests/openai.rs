@@ -37,7 +37,9 @@ async fn an_answer_reports_its_usage_and_cost_to_the_run() {
     let mock = MockProvider::start();
     mock.script([Reply::answer("Paris.", 1_200, 1_024, 30)]);
     let chat = client(&mock, Duration::from_secs(5));
-    let ctx = WorkflowContext::new();
+    let ctx = WorkflowContext::builder()
+        .tracestate("acme=r2".parse().unwrap())
+        .build();
     let request = ChatRequest::user("Capital of France?").system("Be terse.");
     let answer = chat.run_with(request, ctx.clone()).await.unwrap();
 
@@ -60,6 +62,7 @@ async fn an_answer_reports_its_usage_and_cost_to_the_run() {
         sent.header("traceparent"),
         Some(ctx.traceparent().to_string().as_str())
     );
+    assert_eq!(sent.header("tracestate"), Some("acme=r2"));
     assert_eq!(sent.body["model"], "gpt-4o-mini");
     assert_eq!(sent.body["max_tokens"], 256);
     assert_eq!(sent.body["stream"], false);

@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use tta::prelude::*;
 use tta::telemetry::{LogFormat, OtlpProtocol};
 use tta_test_support::http::{self, parse_exposition, value};
@@ -84,15 +83,7 @@ fn a_batch_job_pushes_at_shutdown_and_exports_spans_over_http() {
         .collect();
     let service_names: Vec<_> = resource_spans
         .iter()
-        .filter_map(|spans| spans.resource.as_ref())
-        .flat_map(|resource| &resource.attributes)
-        .filter(|attribute| attribute.key == "service.name")
-        .filter_map(
-            |attribute| match attribute.value.as_ref()?.value.as_ref()? {
-                Value::StringValue(name) => Some(name.as_str()),
-                _ => None,
-            },
-        )
+        .filter_map(|spans| otlp_http::service_name(spans))
         .collect();
     assert!(!service_names.is_empty() && service_names.iter().all(|name| *name == "nightly-batch"));
     let span_names: Vec<_> = resource_spans

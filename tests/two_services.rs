@@ -16,7 +16,6 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use tokio::sync::Notify;
@@ -132,18 +131,9 @@ fn receiver_spans_by_service(receiver: &OtlpHttpReceiver) -> HashMap<String, Vec
     let mut by_service: HashMap<String, Vec<Span>> = HashMap::new();
     for request in receiver.received(Duration::from_secs(10)) {
         for resource_spans in request.resource_spans {
-            let service = resource_spans
-                .resource
-                .iter()
-                .flat_map(|resource| &resource.attributes)
-                .find(|attribute| attribute.key == "service.name")
-                .and_then(
-                    |attribute| match attribute.value.as_ref()?.value.as_ref()? {
-                        Value::StringValue(name) => Some(name.clone()),
-                        _ => None,
-                    },
-                )
-                .unwrap_or_default();
+            let service = otlp_http::service_name(&resource_spans)
+                .unwrap_or_default()
+                .to_owned();
             by_service
                 .entry(service)
                 .or_default()

@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
-use opentelemetry_proto::tonic::trace::v1::Span;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span};
 use prost::Message;
 use tta::telemetry::{LogFormat, OtlpProtocol, Telemetry, TelemetryBuilder};
 
@@ -121,6 +122,21 @@ impl OtlpHttpReceiver {
             .otlp(self.endpoint(), OtlpProtocol::HttpProtobuf);
         configure(builder).install().unwrap()
     }
+}
+
+/// The `service.name` of the process that sent `spans`, if it said.
+pub fn service_name(spans: &ResourceSpans) -> Option<&str> {
+    spans
+        .resource
+        .iter()
+        .flat_map(|resource| &resource.attributes)
+        .find(|attribute| attribute.key == "service.name")
+        .and_then(
+            |attribute| match attribute.value.as_ref()?.value.as_ref()? {
+                Value::StringValue(name) => Some(name.as_str()),
+                _ => None,
+            },
+        )
 }
 
 /// A current-thread runtime with time and I/O, for tests that own `main`.
