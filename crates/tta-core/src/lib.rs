@@ -50,6 +50,7 @@ pub mod compose;
 mod config;
 mod context;
 mod error;
+mod graph;
 pub mod instrument;
 pub mod labels;
 pub mod llm;
@@ -71,6 +72,7 @@ pub use context::{
     TraceStateError, WorkflowContext, WorkflowContextBuilder, propagation,
 };
 pub use error::{BoxError, Error, ErrorConversion, ErrorKind, PrimitiveError, Result};
+pub use graph::Graph;
 pub use instrument::{Kind, Meta, Position};
 pub use primitive::{Primitive, PrimitiveExt};
 pub use signature::{ContextParameter, ParallelInput, PrimitiveReturn};

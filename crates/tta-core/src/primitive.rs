@@ -6,6 +6,7 @@ use std::future::Future;
 use crate::compose::{BoxPrimitive, Named};
 use crate::context::WorkflowContext;
 use crate::error::Result;
+use crate::graph::Graph;
 use crate::instrument::{Instrumented, Meta, Position, RunGuard};
 use crate::resilience::{
     Bulkhead, BulkheadConfig, CacheConfig, Cached, CircuitBreaker, CircuitBreakerConfig, Fallback,
@@ -82,6 +83,15 @@ pub trait Primitive: Send + Sync + 'static {
     fn adopt_name(&mut self, name: &Cow<'static, str>) {
         let _ = name;
     }
+
+    /// The primitives this one runs, as [`Graph`] nodes, in order: what
+    /// [`PrimitiveExt::graph`] shows under it. A combinator lists every
+    /// child it may run (all of a router's routes, a fallback's
+    /// alternatives); the default, for a primitive that runs no other
+    /// primitive, lists none.
+    fn children(&self) -> Vec<Graph> {
+        Vec::new()
+    }
 }
 
 /// Calling, running, renaming and erasing primitives. Implemented for every
@@ -106,6 +116,12 @@ pub trait PrimitiveExt: Primitive + Sized {
         position: Position,
     ) -> Instrumented<'a, impl Future<Output = Result<Self::Output>> + Send + 'a> {
         Instrumented::new(self.execute(input, ctx), self.meta(), ctx, position)
+    }
+
+    /// The composition tree under this primitive, without running it: as
+    /// JSON, Mermaid or DOT, and for the dashboard. See [`Graph`].
+    fn graph(&self) -> Graph {
+        Graph::new(self.name(), self.meta().kind().label(), self.children())
     }
 
     /// Runs the primitive as a whole workflow with a fresh root context.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::context::WorkflowContext;
 use crate::error::Result;
+use crate::graph::Graph;
 use crate::instrument::Meta;
 use crate::primitive::Primitive;
 
@@ -16,6 +17,7 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 trait ErasedPrimitive<I, O>: Send + Sync {
     fn meta(&self) -> &Meta;
     fn execute_boxed<'a>(&'a self, input: I, ctx: &'a WorkflowContext) -> BoxFuture<'a, Result<O>>;
+    fn children(&self) -> Vec<Graph>;
 }
 
 impl<P: Primitive> ErasedPrimitive<P::Input, P::Output> for P {
@@ -29,6 +31,10 @@ impl<P: Primitive> ErasedPrimitive<P::Input, P::Output> for P {
         ctx: &'a WorkflowContext,
     ) -> BoxFuture<'a, Result<P::Output>> {
         Box::pin(self.execute(input, ctx))
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        Primitive::children(self)
     }
 }
 
@@ -82,6 +88,10 @@ impl<I: Send + 'static, O: Send + 'static> Primitive for BoxPrimitive<I, O> {
         ctx: &'a WorkflowContext,
     ) -> impl Future<Output = Result<O>> + Send + 'a {
         self.inner.execute_boxed(input, ctx)
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        self.inner.children()
     }
 }
 

@@ -5,6 +5,7 @@ use std::future::Future;
 
 use crate::context::WorkflowContext;
 use crate::error::Result;
+use crate::graph::Graph;
 use crate::instrument::{Decisions, Kind, Meta, Position};
 use crate::primitive::{Primitive, PrimitiveExt};
 
@@ -46,11 +47,18 @@ pub trait Otherwise<I, O>: Send + Sync + 'static {
         input: I,
         ctx: &'a WorkflowContext,
     ) -> impl Future<Output = Result<O>> + Send + 'a;
+
+    /// Its [`Graph`], or `None` for [`Passthrough`], which runs nothing.
+    fn branch_graph(&self) -> Option<Graph>;
 }
 
 impl<I: Send + 'static> Otherwise<I, I> for Passthrough {
     async fn run(&self, input: I, _ctx: &WorkflowContext) -> Result<I> {
         Ok(input)
+    }
+
+    fn branch_graph(&self) -> Option<Graph> {
+        None
     }
 }
 
@@ -61,6 +69,10 @@ impl<P: Primitive> Otherwise<P::Input, P::Output> for P {
         ctx: &'a WorkflowContext,
     ) -> impl Future<Output = Result<P::Output>> + Send + 'a {
         self.call_at(input, ctx, Position::Route)
+    }
+
+    fn branch_graph(&self) -> Option<Graph> {
+        Some(PrimitiveExt::graph(self))
     }
 }
 
@@ -121,6 +133,12 @@ where
             self.decisions.record(&self.meta, ctx, ELSE);
             self.otherwise.run(input, ctx).await
         }
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        std::iter::once(self.then.graph())
+            .chain(self.otherwise.branch_graph())
+            .collect()
     }
 }
 

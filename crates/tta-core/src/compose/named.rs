@@ -5,6 +5,7 @@ use std::future::Future;
 
 use crate::context::WorkflowContext;
 use crate::error::Result;
+use crate::graph::Graph;
 use crate::instrument::Meta;
 use crate::primitive::Primitive;
 
@@ -61,6 +62,11 @@ impl<P: Primitive> Primitive for Named<P> {
     fn adopt_name(&mut self, name: &Cow<'static, str>) {
         self.inner.adopt_name(name);
         self.meta = self.meta.renamed(name.clone());
+    }
+
+    /// The inner primitive's: a rename is the same execution, one span.
+    fn children(&self) -> Vec<Graph> {
+        self.inner.children()
     }
 }
 

@@ -7,6 +7,7 @@ use crate::compose::BoxPrimitive;
 use crate::config::ConfigError;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
+use crate::graph::Graph;
 use crate::instrument::{Decisions, Kind, Meta, Position};
 use crate::primitive::{Primitive, PrimitiveExt};
 
@@ -195,6 +196,16 @@ where
         };
         self.decisions.record(&self.meta, ctx, index);
         primitive.call_at(input, ctx, Position::Route).await
+    }
+
+    /// Every route, then the default.
+    fn children(&self) -> Vec<Graph> {
+        self.routes
+            .iter()
+            .map(|(_, route)| route)
+            .chain(&self.default)
+            .map(PrimitiveExt::graph)
+            .collect()
     }
 }
 

@@ -5,6 +5,7 @@ use std::ops::Shr;
 
 use crate::context::WorkflowContext;
 use crate::error::Result;
+use crate::graph::Graph;
 use crate::instrument::{Kind, Meta, Position};
 use crate::primitive::{Primitive, PrimitiveExt};
 
@@ -62,6 +63,9 @@ pub trait Steps: Send + Sync + 'static {
         ctx: &'a WorkflowContext,
         index: u32,
     ) -> impl Future<Output = Result<Self::Output>> + Send + 'a;
+
+    /// Adds each step's [`Graph`] to `out`, in order.
+    fn graphs(&self, out: &mut Vec<Graph>);
 }
 
 impl<P: Primitive> Steps for Last<P> {
@@ -75,6 +79,10 @@ impl<P: Primitive> Steps for Last<P> {
         index: u32,
     ) -> impl Future<Output = Result<Self::Output>> + Send + 'a {
         self.0.call_at(input, ctx, Position::Step(index))
+    }
+
+    fn graphs(&self, out: &mut Vec<Graph>) {
+        out.push(self.0.graph());
     }
 }
 
@@ -94,6 +102,11 @@ where
     ) -> Result<Self::Output> {
         let intermediate = self.step.call_at(input, ctx, Position::Step(index)).await?;
         self.next.run(intermediate, ctx, index + 1).await
+    }
+
+    fn graphs(&self, out: &mut Vec<Graph>) {
+        out.push(self.step.graph());
+        self.next.graphs(out);
     }
 }
 
@@ -164,6 +177,12 @@ impl<S: Steps> Primitive for Sequential<S> {
         ctx: &'a WorkflowContext,
     ) -> impl Future<Output = Result<Self::Output>> + Send + 'a {
         self.steps.run(input, ctx, 0)
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        let mut steps = Vec::new();
+        self.steps.graphs(&mut steps);
+        steps
     }
 }
 

@@ -9,6 +9,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use crate::config::ConfigError;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
+use crate::graph::Graph;
 use crate::instrument::{Kind, Meta, Position};
 use crate::primitive::{Primitive, PrimitiveExt};
 
@@ -229,6 +230,10 @@ impl<P: Primitive> Primitive for Bulkhead<P> {
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
         let _slot = self.acquire(ctx).await?;
         self.inner.call_at(input, ctx, Position::Inner).await
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        vec![self.inner.graph()]
     }
 }
 

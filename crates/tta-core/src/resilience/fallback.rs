@@ -7,6 +7,7 @@ use crate::catalog;
 use crate::compose::BoxPrimitive;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
+use crate::graph::Graph;
 use crate::instrument::{CounterFamily, Kind, Meta, Position};
 use crate::primitive::{Primitive, PrimitiveExt};
 
@@ -137,6 +138,12 @@ where
             }
         }
         Err(Error::AllFailed { errors })
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        std::iter::once(self.primary.graph())
+            .chain(self.alternatives.iter().map(PrimitiveExt::graph))
+            .collect()
     }
 }
 

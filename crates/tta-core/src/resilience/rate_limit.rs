@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use crate::config::ConfigError;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
+use crate::graph::Graph;
 use crate::instrument::{Kind, Meta, Position};
 use crate::primitive::{Primitive, PrimitiveExt};
 
@@ -296,6 +297,10 @@ impl<P: Primitive> Primitive for RateLimit<P> {
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
         self.admit(ctx).await?;
         self.inner.call_at(input, ctx, Position::Inner).await
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        vec![self.inner.graph()]
     }
 }
 

@@ -6,6 +6,7 @@ use crate::compose::BoxPrimitive;
 use crate::config::ConfigError;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
+use crate::graph::Graph;
 use crate::instrument::{Kind, Meta, Position};
 use crate::primitive::{Primitive, PrimitiveExt};
 
@@ -157,6 +158,13 @@ impl<T: Clone + Send + Sync + 'static> Primitive for Saga<T> {
             }
         }
         Ok(value)
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        // Actions in order, then the compensations a failure may run.
+        let actions = self.steps.iter().map(|step| step.action.graph());
+        let compensations = self.steps.iter().map(|step| step.compensation.graph());
+        actions.chain(compensations).collect()
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::catalog;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
+use crate::graph::Graph;
 use crate::instrument::{Kind, Meta, OwnCounter, Position, primitive_event};
 use crate::primitive::{Primitive, PrimitiveExt};
 
@@ -64,6 +65,9 @@ pub trait OnTimeout<I, O>: Send + Sync + 'static {
         ctx: &'a WorkflowContext,
         error: Error,
     ) -> impl Future<Output = Result<O>> + Send + 'a;
+
+    /// The fallback's [`Graph`], if it runs a primitive.
+    fn fallback_graph(&self) -> Option<Graph>;
 }
 
 impl<I: 'static, O: Send + 'static> OnTimeout<I, O> for NoFallback {
@@ -73,6 +77,10 @@ impl<I: 'static, O: Send + 'static> OnTimeout<I, O> for NoFallback {
 
     async fn run(&self, _saved: (), _ctx: &WorkflowContext, error: Error) -> Result<O> {
         Err(error)
+    }
+
+    fn fallback_graph(&self) -> Option<Graph> {
+        None
     }
 }
 
@@ -94,6 +102,10 @@ where
         _error: Error,
     ) -> impl Future<Output = Result<P::Output>> + Send + 'a {
         self.call_at(saved, ctx, Position::Alternative(1))
+    }
+
+    fn fallback_graph(&self) -> Option<Graph> {
+        Some(PrimitiveExt::graph(self))
     }
 }
 
@@ -172,6 +184,12 @@ where
                     .await
             }
         }
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        std::iter::once(self.inner.graph())
+            .chain(self.fallback.fallback_graph())
+            .collect()
     }
 }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::config::ConfigError;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
+use crate::graph::Graph;
 use crate::instrument::{Kind, Meta, Position};
 use crate::primitive::{Primitive, PrimitiveExt};
 
@@ -201,6 +202,10 @@ impl<P: Primitive> Primitive for Faulty<P> {
             ))),
             Fault::Hang => std::future::pending().await,
         }
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        vec![self.inner.graph()]
     }
 }
 

@@ -8,6 +8,7 @@ use super::{Parallel, Settled, joined_name};
 use crate::compose::BoxPrimitive;
 use crate::context::WorkflowContext;
 use crate::error::Result;
+use crate::graph::Graph;
 use crate::instrument::{Kind, Meta, Position};
 use crate::primitive::{Primitive, PrimitiveExt};
 
@@ -100,6 +101,10 @@ where
     ) -> impl Future<Output = Result<Vec<O>>> + Send + 'a {
         try_join_all(calls(&self.branches, input, ctx))
     }
+
+    fn children(&self) -> Vec<Graph> {
+        self.branches.iter().map(PrimitiveExt::graph).collect()
+    }
 }
 
 impl<I, O> Primitive for Settled<Branches<I, O>>
@@ -116,6 +121,10 @@ where
 
     async fn execute(&self, input: I, ctx: &WorkflowContext) -> Result<Vec<Result<O>>> {
         Ok(join_all(calls(&self.branches, input, ctx)).await)
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        self.branches.iter().map(PrimitiveExt::graph).collect()
     }
 }
 

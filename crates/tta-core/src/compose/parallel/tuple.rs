@@ -6,6 +6,7 @@ use std::ops::BitOr;
 use super::{Parallel, Settled, joined_name};
 use crate::context::WorkflowContext;
 use crate::error::Result;
+use crate::graph::Graph;
 use crate::instrument::{Kind, Meta, Position};
 use crate::primitive::{Primitive, PrimitiveExt};
 
@@ -64,6 +65,11 @@ macro_rules! parallel_tuple {
                 // futures of the other branches, which cancels them.
                 async move { tokio::try_join!($b0, $($b),+) }
             }
+
+            fn children(&self) -> Vec<Graph> {
+                let ($b0, $($b,)+) = &self.branches;
+                vec![$b0.graph(), $($b.graph()),+]
+            }
         }
 
         impl<$P0, $($P),+> Primitive for Settled<($P0, $($P,)+)>
@@ -86,6 +92,11 @@ macro_rules! parallel_tuple {
     ) -> impl Future<Output = Result<Self::Output>> + Send + 'a {
                 start_branches!(self, input, ctx; $b0; $($b $index),+);
                 async move { Ok(tokio::join!($b0, $($b),+)) }
+            }
+
+            fn children(&self) -> Vec<Graph> {
+                let ($b0, $($b,)+) = &self.branches;
+                vec![$b0.graph(), $($b.graph()),+]
             }
         }
 

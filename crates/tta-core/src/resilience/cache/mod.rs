@@ -18,6 +18,7 @@ use stats::{Lookup, Telemetry};
 
 use crate::context::WorkflowContext;
 use crate::error::Result;
+use crate::graph::Graph;
 use crate::instrument::frame::measure;
 use crate::instrument::{Kind, Meta, Position, fields, primitive_event, record_on_own_span};
 use crate::llm::UsageTotals;
@@ -233,6 +234,10 @@ where
             }
             Err(shared) => Err(original_error.unwrap_or_else(|| shared.replicate())),
         }
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        vec![self.inner.graph()]
     }
 }
 

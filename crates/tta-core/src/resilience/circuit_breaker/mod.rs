@@ -17,6 +17,7 @@ use state::{Machine, Ticket};
 use crate::catalog;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
+use crate::graph::Graph;
 use crate::instrument::{CounterFamily, Kind, Meta, OwnGauge, Position};
 use crate::primitive::{Primitive, PrimitiveExt};
 
@@ -228,6 +229,10 @@ impl<P: Primitive> Primitive for CircuitBreaker<P> {
             .is_err_and(|error| self.shared.config.is_failure(error));
         pass.finish(failed);
         result
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        vec![self.inner.graph()]
     }
 }
 

@@ -15,6 +15,7 @@ pub use policy::{MAX_ATTEMPTS_LIMIT, RetryPolicy, RetryPolicyBuilder};
 use crate::catalog;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
+use crate::graph::Graph;
 use crate::instrument::{CounterFamily, Kind, Meta, Position, primitive_event};
 use crate::primitive::{Primitive, PrimitiveExt};
 
@@ -212,6 +213,10 @@ where
             previous_wait = Some(wait);
             attempt += 1;
         }
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        vec![self.inner.graph()]
     }
 }
 

@@ -18,6 +18,7 @@ use ledger::{Ledger, Reserved};
 use crate::config::ConfigError;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
+use crate::graph::Graph;
 use crate::instrument::frame::measure;
 use crate::instrument::{Kind, Meta, Position, primitive_event};
 use crate::primitive::{Primitive, PrimitiveExt};
@@ -269,6 +270,10 @@ where
             self.changed.notify_waiters();
         }
         outcome
+    }
+
+    fn children(&self) -> Vec<Graph> {
+        vec![self.inner.graph()]
     }
 }
 
