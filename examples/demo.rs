@@ -1,5 +1,6 @@
-//! The live demo: telemetry on localhost:9464 and a steady mixed load of
-//! the example workflows, with a live status line, until Ctrl-C or SIGTERM.
+//! The live demo: telemetry and a live dashboard on localhost:9464 and a
+//! steady mixed load of the example workflows, with a live status line,
+//! until Ctrl-C or SIGTERM.
 //!
 //! ```text
 //! cargo run --release --example demo                    # until Ctrl-C
@@ -39,6 +40,9 @@ struct Args {
     /// faults). `RUST_LOG` chooses any other filter.
     #[arg(short, long)]
     verbose: bool,
+    /// Serve only `/metrics`, without the dashboard.
+    #[arg(long)]
+    no_dashboard: bool,
 }
 
 fn positive(value: &str) -> Result<f64, String> {
@@ -57,7 +61,7 @@ fn say(line: &str) -> bool {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
-    let mut builder = tta::telemetry::builder();
+    let mut builder = tta::telemetry::builder().dashboard(!args.no_dashboard);
     if std::env::var_os("RUST_LOG").is_none() {
         // The status line is the demo's output; the injected faults' WARNs
         // would bury it at 20 runs a second.
@@ -74,7 +78,14 @@ async fn main() -> ExitCode {
         Some(address) => format!("metrics:  http://{address}/metrics"),
         None => "metrics:  not served".to_owned(),
     };
+    let dashboard = match telemetry.dashboard_url() {
+        Some(url) => {
+            format!("dashboard: {url} (live panels, recent runs, workflow graphs; no Docker)")
+        }
+        None => "dashboard: off".to_owned(),
+    };
     let header = [
+        dashboard,
         metrics,
         "grafana:  GRAFANA_ADMIN_PASSWORD=... docker compose -f docs/observability/docker-compose.yml up, then http://localhost:3000 (docs/observability.md)".to_owned(),
         "traces:   OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4317 (Jaeger), see docs/observability.md".to_owned(),

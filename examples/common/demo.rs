@@ -321,6 +321,11 @@ impl Workflows {
 /// final status.
 pub(crate) async fn run(options: &Options, stop: impl Future<Output = ()>) -> Status {
     let workflows = Arc::new(workflows());
+    tta::telemetry::register_workflow(&workflows.llm);
+    tta::telemetry::register_workflow(&workflows.documents);
+    tta::telemetry::register_workflow(&workflows.embed);
+    tta::telemetry::register_workflow(&workflows.search);
+    tta::telemetry::register_workflow(&workflows.trip);
     let tally = Arc::new(Tally::default());
     let mut tasks = JoinSet::new();
     let started = Instant::now();

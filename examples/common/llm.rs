@@ -243,6 +243,10 @@ impl<P: Primitive> Primitive for SharedPrimitive<P> {
     ) -> impl std::future::Future<Output = tta::Result<P::Output>> + Send + 'a {
         self.0.execute(input, ctx)
     }
+
+    fn children(&self) -> Vec<tta::Graph> {
+        self.0.children()
+    }
 }
 
 /// Prompts from a small, skewed set, so some repeat (cache hits) and some

@@ -25,6 +25,7 @@ use tokio::sync::Semaphore;
 
 use crate::TelemetryError;
 use crate::background::Background;
+use crate::dashboard::Dashboard;
 
 /// How long a client may take to send a request head.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -65,6 +66,7 @@ impl Endpoint {
         self,
         background: &Background,
         metrics: PrometheusHandle,
+        dashboard: Option<Arc<Dashboard>>,
     ) -> Result<(), TelemetryError> {
         let listener = {
             let _runtime = background.handle().enter();
@@ -73,13 +75,19 @@ impl Endpoint {
                 reason: error.to_string(),
             })?
         };
-        background.handle().spawn(accept(listener, metrics));
+        background
+            .handle()
+            .spawn(accept(listener, metrics, dashboard));
         Ok(())
     }
 }
 
 /// `metrics` is a handle on the shared recorder: cheap to clone per connection.
-async fn accept(listener: TcpListener, metrics: PrometheusHandle) {
+async fn accept(
+    listener: TcpListener,
+    metrics: PrometheusHandle,
+    dashboard: Option<Arc<Dashboard>>,
+) {
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
         let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
@@ -95,9 +103,10 @@ async fn accept(listener: TcpListener, metrics: PrometheusHandle) {
             }
         };
         let metrics = metrics.clone();
+        let dashboard = dashboard.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
-                let response = respond(&request, &metrics);
+                let response = respond(&request, &metrics, dashboard.as_deref());
                 async move { Ok::<_, Infallible>(response) }
             });
             // A client that sends garbage or goes away ends its own
@@ -114,12 +123,21 @@ async fn accept(listener: TcpListener, metrics: PrometheusHandle) {
     }
 }
 
-fn respond(request: &Request<Incoming>, metrics: &PrometheusHandle) -> Response<Full<Bytes>> {
-    if request.uri().path() != "/metrics" {
-        return plain(
-            StatusCode::NOT_FOUND,
-            "not found: the metrics are at /metrics\n",
-        );
+fn respond(
+    request: &Request<Incoming>,
+    metrics: &PrometheusHandle,
+    dashboard: Option<&Dashboard>,
+) -> Response<Full<Bytes>> {
+    let path = request.uri().path();
+    if path != "/metrics" {
+        let page = dashboard
+            .and_then(|dashboard| dashboard.respond(request.method(), path, request.uri().query()));
+        return page.unwrap_or_else(|| {
+            plain(
+                StatusCode::NOT_FOUND,
+                "not found: the metrics are at /metrics\n",
+            )
+        });
     }
     let head = match *request.method() {
         Method::GET => false,

@@ -39,6 +39,7 @@
 //! recorder.
 
 mod background;
+mod dashboard;
 mod endpoint;
 mod error;
 mod log_trace_ids;
@@ -55,6 +56,7 @@ mod span_attributes;
 mod trace_link;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -68,6 +70,7 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{EnvFilter, Layer};
 use tta_core::llm::PriceTable;
 
+pub use dashboard::{DEFAULT_RUNS, MAX_RUNS, register_workflow};
 pub use error::TelemetryError;
 pub use settings::{
     DEFAULT_METRICS_PORT, DEFAULT_PUSH_INTERVAL, LogFormat, OtlpProtocol, PRICE_FILE_VAR,
@@ -230,6 +233,49 @@ impl TelemetryBuilder {
         self.with(|settings| settings.prices = Some(table))
     }
 
+    /// Serves a live dashboard on the metrics endpoint's address (by default
+    /// <http://localhost:9464/>): the Grafana dashboard's panels with 15
+    /// minutes of history, the last runs as span waterfalls, and each
+    /// workflow given to [`register_workflow`] as a graph with live
+    /// figures. It loads nothing from the network. Off by default;
+    /// `TTA_DASHBOARD=1` turns it on too.
+    ///
+    /// An execution pays nothing for it while nobody has the page open:
+    /// the history is sampled from the rendered metrics, and spans are
+    /// collected only while a page polls. On an address other than
+    /// loopback its data needs a token: give one with
+    /// [`dashboard_token`](Self::dashboard_token) (or `TTA_DASHBOARD_TOKEN`)
+    /// or one is generated; [`Telemetry::dashboard_url`] has it, and the
+    /// process logs it as `dashboard_ready`.
+    pub fn dashboard(self, enabled: bool) -> Self {
+        self.with(|settings| {
+            settings.dashboard = match (enabled, settings.dashboard.take()) {
+                (false, _) => None,
+                (true, existing) => Some(existing.unwrap_or_default()),
+            };
+        })
+    }
+
+    /// How many recent runs the dashboard keeps (half the latest, half the
+    /// failed and slowest of the others): 1 to [`MAX_RUNS`], by default
+    /// [`DEFAULT_RUNS`]. Turns the dashboard on.
+    pub fn dashboard_runs(self, runs: usize) -> Self {
+        self.with(|settings| {
+            settings.dashboard.get_or_insert_with(Default::default).runs = runs;
+        })
+    }
+
+    /// The token the dashboard's data needs, sent as `?token=`. Turns the
+    /// dashboard on, and requires the token even on loopback.
+    pub fn dashboard_token(self, token: impl Into<String>) -> Self {
+        self.with(|settings| {
+            settings
+                .dashboard
+                .get_or_insert_with(Default::default)
+                .token = Some(token.into());
+        })
+    }
+
     /// Prices model calls from a file in LiteLLM's
     /// `model_prices_and_context_window.json` format, merged over the
     /// bundled snapshot; overrides `TTA_LLM_PRICES_FILE`.
@@ -259,6 +305,32 @@ impl TelemetryBuilder {
         if let Some(ratio) = settings.trace_sample_ratio {
             tta_core::sampling::check_sample_ratio(ratio)
                 .map_err(|error| setting("trace_sample_ratio", error.reason().to_owned()))?;
+        }
+        if let Some(dashboard) = &settings.dashboard {
+            if settings.metrics_address.is_none() {
+                return Err(setting(
+                    "dashboard",
+                    "the dashboard is served on the metrics endpoint; set a metrics address"
+                        .to_owned(),
+                ));
+            }
+            if !(1..=MAX_RUNS).contains(&dashboard.runs) {
+                return Err(setting(
+                    "dashboard_runs",
+                    format!("expected 1 to {MAX_RUNS} runs, got {}", dashboard.runs),
+                ));
+            }
+            if let Some(token) = &dashboard.token
+                && (token.len() < 8
+                    || !token
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+            {
+                return Err(setting(
+                    "dashboard_token",
+                    "expected at least 8 of `A-Z a-z 0-9 - _`".to_owned(),
+                ));
+            }
         }
         if let Some(push) = &settings.push {
             settings::validate_url(&push.url).map_err(|reason| setting("push_gateway", reason))?;
@@ -350,11 +422,16 @@ impl TelemetryBuilder {
         };
         let logs =
             logs::output(settings.log_format).map(|output| output.with_filter(filter).boxed());
+        let capture = telemetry.dashboard.as_ref().map(|dashboard| {
+            dashboard::Capture::new(dashboard.runs())
+                .with_filter(dashboard::WhileWatched)
+                .boxed()
+        });
         // A list rather than `Option` layers: an absent `Option` layer
         // reports a maximum level of OFF, which would switch off its
         // filtered siblings as well.
         let layers: Vec<Box<dyn Layer<S> + Send + Sync>> =
-            [logs, otel.map(Layer::boxed), log_records]
+            [logs, otel.map(Layer::boxed), log_records, capture]
                 .into_iter()
                 .flatten()
                 .collect();
@@ -373,6 +450,7 @@ pub struct Telemetry {
     logger_provider: Option<SdkLoggerProvider>,
     pusher: Option<Pusher>,
     metrics_address: Option<SocketAddr>,
+    dashboard: Option<Arc<dashboard::Dashboard>>,
     shut_down: bool,
 }
 
@@ -382,8 +460,19 @@ impl Telemetry {
         let metrics_address = endpoint.as_ref().map(Endpoint::address);
         let background = Background::start()?;
         let prometheus = prometheus::install(&background)?;
+        let dashboard = match (&settings.dashboard, metrics_address) {
+            (Some(dashboard), Some(address)) => Some(Arc::new(dashboard::Dashboard::new(
+                dashboard,
+                address,
+                prometheus.clone(),
+            ))),
+            _ => None,
+        };
         if let Some(endpoint) = endpoint {
-            endpoint.serve(&background, prometheus.clone())?;
+            endpoint.serve(&background, prometheus.clone(), dashboard.clone())?;
+        }
+        if let Some(dashboard) = &dashboard {
+            dashboard.spawn_sampler(&background);
         }
         let target = settings
             .otlp_endpoint
@@ -434,6 +523,7 @@ impl Telemetry {
             logger_provider,
             pusher,
             metrics_address,
+            dashboard,
             shut_down: false,
         })
     }
@@ -442,6 +532,11 @@ impl Telemetry {
     /// actually bound, so with port 0 the port the system chose.
     pub fn metrics_address(&self) -> Option<SocketAddr> {
         self.metrics_address
+    }
+
+    /// Where the dashboard is, token included, if it is enabled.
+    pub fn dashboard_url(&self) -> Option<&str> {
+        self.dashboard.as_ref().map(|dashboard| dashboard.url())
     }
 
     /// The metrics in Prometheus text format, exactly as `/metrics` serves them.

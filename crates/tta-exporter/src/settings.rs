@@ -64,6 +64,8 @@ pub(crate) struct Settings {
     pub(crate) price_file: Option<PathBuf>,
     /// Prices set from code, merged over the file's.
     pub(crate) prices: Option<PriceTable>,
+    /// The live dashboard beside `/metrics` (`TTA_DASHBOARD`), if enabled.
+    pub(crate) dashboard: Option<crate::dashboard::Settings>,
 }
 
 /// The default Pushgateway interval.
@@ -220,6 +222,24 @@ impl Settings {
             }
         };
 
+        let dashboard = match var("TTA_DASHBOARD").map(|value| value.trim().to_ascii_lowercase()) {
+            None => None,
+            Some(value) => match value.as_str() {
+                "" | "0" | "false" | "off" => None,
+                "1" | "true" | "on" => Some(crate::dashboard::Settings {
+                    token: var("TTA_DASHBOARD_TOKEN").filter(|token| !token.trim().is_empty()),
+                    ..Default::default()
+                }),
+                _ => {
+                    return Err(invalid(
+                        "TTA_DASHBOARD",
+                        &value,
+                        "expected `1`, `true`, `on`, `0`, `false` or `off`",
+                    ));
+                }
+            },
+        };
+
         let price_file = var(PRICE_FILE_VAR)
             .filter(|path| !path.trim().is_empty())
             .map(PathBuf::from);
@@ -238,6 +258,7 @@ impl Settings {
             push,
             price_file,
             prices: None,
+            dashboard,
         })
     }
 
