@@ -89,6 +89,37 @@ fn errors_are_clear_and_leave_nothing_installed(collector: &str) {
         "{error:?}"
     );
 
+    for (builder, setting) in [
+        (
+            tta::telemetry::builder()
+                .without_metrics_endpoint()
+                .dashboard(true),
+            "dashboard",
+        ),
+        (
+            tta::telemetry::builder().dashboard_runs(0),
+            "dashboard_runs",
+        ),
+        (
+            tta::telemetry::builder().dashboard_runs(1_001),
+            "dashboard_runs",
+        ),
+        (
+            tta::telemetry::builder().dashboard_token("short"),
+            "dashboard_token",
+        ),
+        (
+            tta::telemetry::builder().dashboard_token("has spaces in it"),
+            "dashboard_token",
+        ),
+    ] {
+        let error = builder.install().unwrap_err();
+        assert!(
+            matches!(&error, TelemetryError::InvalidSetting { setting: got, .. } if *got == setting),
+            "{error:?}"
+        );
+    }
+
     let error = tta::telemetry::builder()
         .log_filter("tta=loudest")
         .install()

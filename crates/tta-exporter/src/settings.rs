@@ -430,6 +430,23 @@ mod tests {
     }
 
     #[test]
+    fn the_dashboard_is_off_unless_asked_for() {
+        assert_eq!(Settings::from_env(env(&[])).unwrap().dashboard, None);
+        for off in ["0", "false", "off", ""] {
+            let settings = Settings::from_env(env(&[("TTA_DASHBOARD", off)])).unwrap();
+            assert_eq!(settings.dashboard, None, "{off:?}");
+        }
+        let settings = Settings::from_env(env(&[
+            ("TTA_DASHBOARD", "ON"),
+            ("TTA_DASHBOARD_TOKEN", "s3cret-token"),
+        ]))
+        .unwrap();
+        let dashboard = settings.dashboard.unwrap();
+        assert_eq!(dashboard.token.as_deref(), Some("s3cret-token"));
+        assert_eq!(dashboard.runs, crate::dashboard::DEFAULT_RUNS);
+    }
+
+    #[test]
     fn standard_variables_are_honoured() {
         let settings = Settings::from_env(env(&[
             ("OTEL_EXPORTER_PROMETHEUS_HOST", "0.0.0.0"),
@@ -468,6 +485,7 @@ mod tests {
             ("TTA_PUSHGATEWAY_URL", "ftp://gateway"),
             ("OTEL_TRACES_SAMPLER", "jaeger_remote"),
             ("TTA_LLM_PRICES_FILE", "/nonexistent/prices.json"),
+            ("TTA_DASHBOARD", "maybe"),
         ];
         for (name, value) in cases {
             let error = Settings::from_env(env(&[(name, value)]))

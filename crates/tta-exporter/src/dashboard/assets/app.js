@@ -60,9 +60,17 @@
     }
   }
 
+  // A labelled panel shows its busiest series only, so it stays readable.
+  const MAX_LINES = 8;
+
   function keysOf(panel) {
     if (panel.keys) return panel.keys.filter((key) => key in state.series);
-    return Object.keys(state.series).filter((key) => key.startsWith(panel.prefix)).sort();
+    const total = (key) => state.series[key].reduce((sum, v) => sum + (v || 0), 0);
+    return Object.keys(state.series)
+      .filter((key) => key.startsWith(panel.prefix))
+      .sort((a, b) => total(b) - total(a))
+      .slice(0, MAX_LINES)
+      .sort();
   }
 
   function append(update) {
