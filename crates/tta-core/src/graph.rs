@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 /// router's other routes, a fallback's alternatives).
 ///
 /// ```
-/// use tta_core::{from_fn, PrimitiveExt, RetryPolicy};
+/// use tta_core::{from_fn, PrimitiveExt};
+/// use tta_core::resilience::RetryPolicy;
 ///
 /// let fetch = from_fn("fetch", |q: String, _ctx| async move { Ok(q) });
 /// let answer = from_fn("answer", |q: String, _ctx| async move { Ok(q.len()) });
