@@ -64,10 +64,34 @@ pub const LLM_TOKENS_TOTAL: &str = "tta_llm_tokens_total";
 pub const LLM_COST_NANO_USD_TOTAL: &str = "tta_llm_cost_nano_usd_total";
 /// Usage reports rejected as impossible.
 pub const LLM_USAGE_REJECTED_TOTAL: &str = "tta_llm_usage_rejected_total";
+/// Calls a shared primitive decided without its store, by `primitive_name`,
+/// `shared` (`rate_limit`, `budget`, `cache`) and `mode` (`open`, `closed`).
+pub const SHARED_DEGRADED_TOTAL: &str = "tta_shared_degraded_total";
+/// Round trips to Redis, by `command` and `status` (`ok`, `error`).
+pub const REDIS_COMMAND_SECONDS: &str = "tta_redis_command_seconds";
+/// Lookups the shared (Redis) cache tier answered, by `primitive_name`.
+pub const CACHE_L2_HITS_TOTAL: &str = "tta_cache_l2_hits_total";
+/// Lookups the shared tier could not answer, by `primitive_name` and
+/// `reason` (`absent`, `undecodable`).
+pub const CACHE_L2_MISSES_TOTAL: &str = "tta_cache_l2_misses_total";
+/// Leases to compute a missing shared entry, by `primitive_name` and
+/// `outcome` (`won`, `waited`, `expired`: taken over from a holder that
+/// did not finish).
+pub const CACHE_LEASES_TOTAL: &str = "tta_cache_leases_total";
 /// Spans the exporter had to drop.
 pub const SPANS_DROPPED_TOTAL: &str = "tta_spans_dropped_total";
 /// Always 1, by `version`.
 pub const BUILD_INFO: &str = "tta_build_info";
+
+/// The families only the shared tier (`tta-redis`) emits: a process
+/// without it never has them.
+pub const SHARED_TIER: &[&str] = &[
+    SHARED_DEGRADED_TOTAL,
+    REDIS_COMMAND_SECONDS,
+    CACHE_L2_HITS_TOTAL,
+    CACHE_L2_MISSES_TOTAL,
+    CACHE_LEASES_TOTAL,
+];
 
 /// What kind of series a catalog metric is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -312,6 +336,41 @@ pub const ALL: &[MetricDef] = &[
         &[],
         None,
         "Usage reports rejected as impossible.",
+    ),
+    def(
+        SHARED_DEGRADED_TOTAL,
+        MetricType::Counter,
+        &["primitive_name", "shared", "mode"],
+        None,
+        "Calls a shared primitive decided without Redis, following its failure mode.",
+    ),
+    def(
+        REDIS_COMMAND_SECONDS,
+        MetricType::Histogram,
+        &["command", "status"],
+        Some(Unit::Seconds),
+        "Round trips to Redis, by command and outcome.",
+    ),
+    def(
+        CACHE_L2_HITS_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Lookups the shared (Redis) cache tier answered.",
+    ),
+    def(
+        CACHE_L2_MISSES_TOTAL,
+        MetricType::Counter,
+        &["primitive_name", "reason"],
+        None,
+        "Lookups the shared tier could not answer: absent, or undecodable (a type changed between deploys).",
+    ),
+    def(
+        CACHE_LEASES_TOTAL,
+        MetricType::Counter,
+        &["primitive_name", "outcome"],
+        None,
+        "Leases to compute a missing shared entry: won, waited for another replica, or taken over after one expired.",
     ),
     def(
         SPANS_DROPPED_TOTAL,

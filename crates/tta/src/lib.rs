@@ -45,6 +45,11 @@ pub use tta_exporter as telemetry;
 #[cfg(feature = "openai")]
 pub use tta_openai as openai;
 
+/// Rate limits, budgets and a cache tier shared by every replica through
+/// Redis; see [`redis::RedisStore`]. Needs the `redis` feature.
+#[cfg(feature = "redis")]
+pub use tta_redis as redis;
+
 #[doc = include_str!("primitive_attribute.md")]
 pub use tta_macros::primitive;
 

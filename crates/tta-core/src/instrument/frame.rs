@@ -174,7 +174,7 @@ pin_project! {
     /// A future whose usage is measured: it resolves to its output and the
     /// totals of every call reported while it ran. Its usage also counts
     /// for the frame around it.
-    pub(crate) struct Measured<F> {
+    pub struct Measured<F> {
         #[pin]
         inner: F,
         tally: Tally,
@@ -189,8 +189,13 @@ pin_project! {
     }
 }
 
-/// Measures the usage of `inner`; see [`Measured`].
-pub(crate) fn measure<F: Future>(inner: F) -> Measured<F> {
+/// Measures the model usage reported inside `inner`: awaiting it gives
+/// `inner`'s output and the [`UsageTotals`] of every
+/// [`record_usage`](crate::WorkflowContext::record_usage) made while it
+/// ran, its nested executions' included. The usage still counts everywhere
+/// it did (the run's ledger, the spans above). Wrappers that charge for a
+/// call, such as a shared budget, use it.
+pub fn measure<F: Future>(inner: F) -> Measured<F> {
     Measured {
         inner,
         tally: Tally::default(),

@@ -66,6 +66,7 @@ use std::time::Duration;
 
 use tracing::Span;
 
+pub use crate::instrument::frame::{Measured, measure};
 pub use money::{ParseUsdError, Usd};
 pub use prices::{ModelPrice, PriceError, PriceTable, price_table, set_price_table};
 pub use usage::{Budget, Cost, MAX_TOKENS_PER_CALL, Tokens, Usage, UsageError, UsageTotals};

@@ -53,6 +53,7 @@ mod fallback;
 mod rate_limit;
 mod retry;
 mod saga;
+mod shared;
 mod timeout;
 mod token_limit;
 
@@ -68,5 +69,8 @@ pub use retry::{
     Backoff, DEFAULT_CAP, Jitter, MAX_ATTEMPTS_LIMIT, Retry, RetryPolicy, RetryPolicyBuilder,
 };
 pub use saga::{Saga, SagaBuilder};
+pub use shared::{
+    Acquire, Admission, BoxFuture, FailureMode, SharedRateLimiter, Unavailable,
+};
 pub use timeout::{NoFallback, OnTimeout, Timeout};
 pub use token_limit::{TokenLimit, TokenLimitConfig, TokenLimitConfigBuilder};

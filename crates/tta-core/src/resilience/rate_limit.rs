@@ -1,11 +1,12 @@
 //! [`RateLimit`]: a token bucket in front of a primitive.
 
 use std::borrow::Cow;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::shared::{Acquire, Admission, FailureMode, SharedRateLimiter};
 use crate::config::ConfigError;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
@@ -228,6 +229,9 @@ pub struct RateLimit<P> {
     inner: P,
     config: RateLimitConfig,
     bucket: Mutex<Bucket>,
+    /// The limit shared with other processes, if any; the bucket is then
+    /// the fallback of [`FailureMode::Open`].
+    shared: Option<Arc<dyn SharedRateLimiter>>,
     meta: Meta,
 }
 
@@ -241,8 +245,24 @@ impl<P: Primitive> RateLimit<P> {
                 updated: Instant::now(),
             }),
             config,
+            shared: None,
             inner,
         }
+    }
+
+    /// Shares the limit with every process that uses the same `limiter`
+    /// (the `tta-redis` crate's, or your own): calls are admitted by the
+    /// shared schedule, in the order they asked across replicas, and
+    /// [`OnLimit`] keeps its meaning. When the shared limiter is
+    /// [`Unavailable`](super::Unavailable), the limiter follows its
+    /// [`FailureMode`]: `Open` falls back to this process's own bucket,
+    /// `Closed` fails the call with a transient error.
+    ///
+    /// A waiting call's reserved slot stays taken on the shared limiter if
+    /// the call is dropped while it waits.
+    pub fn shared(mut self, limiter: Arc<dyn SharedRateLimiter>) -> Self {
+        self.shared = Some(limiter);
+        self
     }
 
     fn with_bucket<R>(&self, f: impl FnOnce(&mut Bucket, &RateLimitConfig, Instant) -> R) -> R {
@@ -252,6 +272,33 @@ impl<P: Primitive> RateLimit<P> {
 
     async fn admit(&self, ctx: &WorkflowContext) -> Result<()> {
         let patience = patience(self.config.on_limit, self.config.max_wait, ctx);
+        if let Some(shared) = &self.shared {
+            let request = Acquire {
+                rate_per_second: self.config.per_second,
+                burst: self.config.burst,
+                cost: 1,
+                patience,
+            };
+            match shared.acquire(request).await {
+                Ok(Admission::After(wait)) => {
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                    return Ok(());
+                }
+                Ok(Admission::Denied { retry_after }) => {
+                    return Err(Error::RateLimited {
+                        retry_after: Some(retry_after),
+                    });
+                }
+                Err(unavailable) => {
+                    shared.degraded(self.meta.name());
+                    if shared.failure_mode() == FailureMode::Closed {
+                        return Err(Error::transient(unavailable));
+                    }
+                }
+            }
+        }
         let wait = self
             .with_bucket(|bucket, config, now| bucket.take(config, now, patience))
             .map_err(|retry_after| Error::RateLimited {
