@@ -31,7 +31,9 @@ fn echo(name: &'static str) -> impl Primitive<Input = u32, Output = u32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_limit_admits_the_burst_then_spaces_calls_by_the_servers_clock() {
-    let Some(server) = RedisServer::start() else { return };
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
     let store = store(&server, "limit-basic:");
     let config = || {
         RateLimitConfig::per_second(10.0)
@@ -41,8 +43,12 @@ async fn a_shared_limit_admits_the_burst_then_spaces_calls_by_the_servers_clock(
             .unwrap()
     };
     // Two "replicas" in one process: separate limiters, one shared key.
-    let a = echo("limited_a").rate_limit(config()).shared(store.rate_limiter("api", FailureMode::Closed));
-    let b = echo("limited_b").rate_limit(config()).shared(store.rate_limiter("api", FailureMode::Closed));
+    let a = echo("limited_a")
+        .rate_limit(config())
+        .shared(store.rate_limiter("api", FailureMode::Closed));
+    let b = echo("limited_b")
+        .rate_limit(config())
+        .shared(store.rate_limiter("api", FailureMode::Closed));
     let mut admitted = 0;
     let mut retry_after = None;
     for n in 0..10 {
@@ -55,7 +61,10 @@ async fn a_shared_limit_admits_the_burst_then_spaces_calls_by_the_servers_clock(
     }
     assert_eq!(admitted, 3, "the burst, shared by both");
     let retry_after = retry_after.unwrap();
-    assert!(retry_after > Duration::ZERO && retry_after <= Duration::from_millis(100), "{retry_after:?}");
+    assert!(
+        retry_after > Duration::ZERO && retry_after <= Duration::from_millis(100),
+        "{retry_after:?}"
+    );
 
     // A waiting limiter gets reserved slots, one interval apart.
     let waiting = echo("limited_wait")
@@ -66,12 +75,18 @@ async fn a_shared_limit_admits_the_burst_then_spaces_calls_by_the_servers_clock(
         waiting.run(n).await.unwrap();
     }
     // Four intervals of 50 ms after the first: not less (the schedule).
-    assert!(started.elapsed() >= Duration::from_millis(195), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(195),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_budget_reserves_settles_and_refuses_past_its_limit() {
-    let Some(server) = RedisServer::start() else { return };
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
     let store = store(&server, "budget:");
     // Each call reserves 1 cent and really costs what gpt-4o-mini bills
     // for 10,000 input tokens: 0.15 cents.
@@ -79,22 +94,33 @@ async fn a_shared_budget_reserves_settles_and_refuses_past_its_limit() {
         ctx.record_usage(Usage::new("openai", "gpt-4o-mini").input_tokens(10_000))?;
         Ok(n)
     });
-    let budget = store.budget(call, "team-a", Usd::from_cents(2), |_: &u32| Usd::from_cents(1));
+    let budget = store.budget(call, "team-a", Usd::from_cents(2), |_: &u32| {
+        Usd::from_cents(1)
+    });
     for n in 0..7 {
         budget.run(n).await.unwrap();
     }
-    assert_eq!(budget.spent().await.unwrap(), Usd::from_nanos(7 * 1_500_000));
+    assert_eq!(
+        budget.spent().await.unwrap(),
+        Usd::from_nanos(7 * 1_500_000)
+    );
     // 7 × 0.15 = 1.05 cents spent: a 1-cent reservation no longer fits.
     let refused = budget.run(99).await.unwrap_err();
     assert_eq!(refused.kind(), ErrorKind::BudgetExceeded, "{refused}");
     assert!(!refused.is_transient());
-    assert_eq!(budget.spent().await.unwrap(), Usd::from_nanos(7 * 1_500_000), "nothing reserved");
+    assert_eq!(
+        budget.spent().await.unwrap(),
+        Usd::from_nanos(7 * 1_500_000),
+        "nothing reserved"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shared_tier_answers_other_replicas_and_never_returns_an_undecodable_value() {
     metrics::install();
-    let Some(server) = RedisServer::start() else { return };
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
     let store = store(&server, "cache:");
     let calls = Arc::new(AtomicU32::new(0));
     let replica = |name: &'static str| {
@@ -113,14 +139,32 @@ async fn the_shared_tier_answers_other_replicas_and_never_returns_an_undecodable
     };
     let (first, second) = (replica("compute_1"), replica("compute_2"));
     assert_eq!(first.run(7).await.unwrap(), "answer 7");
-    assert_eq!(second.run(7).await.unwrap(), "answer 7", "from Redis, not computed");
+    assert_eq!(
+        second.run(7).await.unwrap(),
+        "answer 7",
+        "from Redis, not computed"
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 1);
     let name = [("primitive_name", "shared_tier(compute_2)")];
     assert_eq!(metrics::counter(catalog::CACHE_L2_HITS_TOTAL, &name), 1);
+    let won = [
+        ("primitive_name", "shared_tier(compute_1)"),
+        ("outcome", "won"),
+    ];
+    assert_eq!(metrics::counter(catalog::CACHE_LEASES_TOTAL, &won), 1);
+    let gets = metrics::histogram(
+        catalog::REDIS_COMMAND_SECONDS,
+        &[("command", "cache_get"), ("status", "ok")],
+    );
+    assert!(gets.len() >= 2, "round trips are timed: {gets:?}");
 
     // A value written by another version of the type: a counted miss, then
     // computed again and overwritten, never returned.
-    let mut connection = redis::Client::open(server.url()).unwrap().get_multiplexed_async_connection().await.unwrap();
+    let mut connection = redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
     let _: () = redis::cmd("SET")
         .arg("cache:cache:answers:8")
         .arg("{\"not\": \"a string\"}")
@@ -128,8 +172,14 @@ async fn the_shared_tier_answers_other_replicas_and_never_returns_an_undecodable
         .await
         .unwrap();
     assert_eq!(second.run(8).await.unwrap(), "answer 8");
-    let undecodable = [("primitive_name", "shared_tier(compute_2)"), ("reason", "undecodable")];
-    assert_eq!(metrics::counter(catalog::CACHE_L2_MISSES_TOTAL, &undecodable), 1);
+    let undecodable = [
+        ("primitive_name", "shared_tier(compute_2)"),
+        ("reason", "undecodable"),
+    ];
+    assert_eq!(
+        metrics::counter(catalog::CACHE_L2_MISSES_TOTAL, &undecodable),
+        1
+    );
     assert_eq!(first.run(8).await.unwrap(), "answer 8", "the fixed value");
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
@@ -137,11 +187,22 @@ async fn the_shared_tier_answers_other_replicas_and_never_returns_an_undecodable
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_redis_dies_open_goes_on_closed_fails_fast_and_both_resume() {
     metrics::install();
-    let Some(mut server) = RedisServer::start() else { return };
+    let Some(mut server) = RedisServer::start() else {
+        return;
+    };
     let store = store(&server, "fault:");
-    let config = || RateLimitConfig::per_second(1000.0).burst(1000).build().unwrap();
-    let open = echo("fault_open").rate_limit(config()).shared(store.rate_limiter("fault", FailureMode::Open));
-    let closed = echo("fault_closed").rate_limit(config()).shared(store.rate_limiter("fault", FailureMode::Closed));
+    let config = || {
+        RateLimitConfig::per_second(1000.0)
+            .burst(1000)
+            .build()
+            .unwrap()
+    };
+    let open = echo("fault_open")
+        .rate_limit(config())
+        .shared(store.rate_limiter("fault", FailureMode::Open));
+    let closed = echo("fault_closed")
+        .rate_limit(config())
+        .shared(store.rate_limiter("fault", FailureMode::Closed));
     open.run(1).await.unwrap();
     closed.run(1).await.unwrap();
 
@@ -149,7 +210,11 @@ async fn when_redis_dies_open_goes_on_closed_fails_fast_and_both_resume() {
     let degraded = |name: &str, mode: &str| {
         metrics::counter(
             catalog::SHARED_DEGRADED_TOTAL,
-            &[("primitive_name", name), ("shared", "rate_limit"), ("mode", mode)],
+            &[
+                ("primitive_name", name),
+                ("shared", "rate_limit"),
+                ("mode", mode),
+            ],
         )
     };
     for n in 0..20 {
@@ -170,12 +235,19 @@ async fn when_redis_dies_open_goes_on_closed_fails_fast_and_both_resume() {
         if closed.run(0).await.is_ok() {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the shared mode did not resume");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the shared mode did not resume"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let before = degraded("rate_limit(fault_open)", "open");
     open.run(0).await.unwrap();
-    assert_eq!(degraded("rate_limit(fault_open)", "open"), before, "shared again");
+    assert_eq!(
+        degraded("rate_limit(fault_open)", "open"),
+        before,
+        "shared again"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -185,7 +257,9 @@ async fn bad_urls_and_wrong_passwords_are_clear_errors_never_panics() {
         let error = RedisStore::open(url).unwrap_err();
         assert!(matches!(error, StoreError::Url { .. }), "{url}: {error}");
     }
-    let Some(server) = RedisServer::start_with_password(Some("right-password")) else { return };
+    let Some(server) = RedisServer::start_with_password(Some("right-password")) else {
+        return;
+    };
     let good = RedisStore::open(&server.url()).unwrap();
     good.ping().await.unwrap();
 
@@ -195,7 +269,10 @@ async fn bad_urls_and_wrong_passwords_are_clear_errors_never_panics() {
         .unwrap();
     let error = wrong.ping().await.unwrap_err().to_string();
     assert!(error.contains("authentication failed"), "{error}");
-    assert!(!error.contains("wrong-password"), "the password never shows: {error}");
+    assert!(
+        !error.contains("wrong-password"),
+        "the password never shows: {error}"
+    );
     assert!(!wrong.url().contains("wrong-password"));
 
     // A limiter on the wrong password degrades, counted, and never panics.
@@ -205,7 +282,10 @@ async fn bad_urls_and_wrong_passwords_are_clear_errors_never_panics() {
     limited.run(1).await.unwrap();
     let degraded = metrics::counter(
         catalog::SHARED_DEGRADED_TOTAL,
-        &[("primitive_name", "rate_limit(wrong_password)"), ("mode", "open")],
+        &[
+            ("primitive_name", "rate_limit(wrong_password)"),
+            ("mode", "open"),
+        ],
     );
     assert_eq!(degraded, 1);
 }

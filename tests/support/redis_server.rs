@@ -78,7 +78,11 @@ impl RedisServer {
         // Bounded: a server that does not listen within 10 s fails the test.
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect_timeout(&self.address, Duration::from_millis(200)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start on {}", self.address);
+            assert!(
+                Instant::now() < deadline,
+                "redis-server did not start on {}",
+                self.address
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use tta_core::llm::{Budget, Usd, measure};
 use tta_core::resilience::{FailureMode, Unavailable};
-use tta_core::{Error, Graph, Kind, Meta, Position, Primitive, PrimitiveExt, Result, WorkflowContext};
+use tta_core::{
+    Error, Graph, Kind, Meta, Position, Primitive, PrimitiveExt, Result, WorkflowContext,
+};
 
 use crate::metrics;
 use crate::store::RedisStore;
@@ -68,7 +70,10 @@ where
     /// Draws `inner`'s calls from the ledger `name` in `store`, up to `limit`.
     pub fn new(inner: P, store: &RedisStore, name: &str, limit: Usd, estimate: E) -> Self {
         Self {
-            meta: Meta::new(format!("shared_budget({})", inner.name()), Kind::new("shared_budget")),
+            meta: Meta::new(
+                format!("shared_budget({})", inner.name()),
+                Kind::new("shared_budget"),
+            ),
             key: store.key(&["budget", name]),
             store: store.clone(),
             limit,
@@ -98,13 +103,19 @@ where
         let nanos: Option<i64> = self
             .store
             .call("budget_read", |mut connection| async move {
-                redis::cmd("GET").arg(&self.key).query_async(&mut connection).await
+                redis::cmd("GET")
+                    .arg(&self.key)
+                    .query_async(&mut connection)
+                    .await
             })
             .await?;
         Ok(Usd::from_nanos(nanos.unwrap_or(0).max(0).unsigned_abs()))
     }
 
-    async fn reserve(&self, amount: Usd) -> std::result::Result<std::result::Result<(), Usd>, Unavailable> {
+    async fn reserve(
+        &self,
+        amount: Usd,
+    ) -> std::result::Result<std::result::Result<(), Usd>, Unavailable> {
         let period_ms = self.period.map_or(0, |period| period.as_millis());
         let (reserved, spent): (i64, i64) = self
             .store
@@ -168,7 +179,8 @@ where
         let amount = (self.estimate)(&input);
         match self.reserve(amount).await {
             Ok(Ok(())) => {
-                let (outcome, usage) = measure(self.inner.call_at(input, ctx, Position::Inner)).await;
+                let (outcome, usage) =
+                    measure(self.inner.call_at(input, ctx, Position::Inner)).await;
                 self.settle(amount, usage.cost).await;
                 outcome
             }

@@ -10,7 +10,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Notify;
 use tta_core::resilience::{FailureMode, Unavailable};
-use tta_core::{Error, Graph, Kind, Meta, Position, Primitive, PrimitiveExt, Result, WorkflowContext};
+use tta_core::{
+    Error, Graph, Kind, Meta, Position, Primitive, PrimitiveExt, Result, WorkflowContext,
+};
 
 use crate::metrics;
 use crate::store::RedisStore;
@@ -157,9 +159,18 @@ where
     P::Output: Serialize + DeserializeOwned + Clone + Send + Sync,
     K: Fn(&P::Input) -> String + Send + Sync + 'static,
 {
-    pub(crate) fn new(inner: P, store: &RedisStore, name: &str, key: K, config: SharedTierConfig) -> Self {
+    pub(crate) fn new(
+        inner: P,
+        store: &RedisStore,
+        name: &str,
+        key: K,
+        config: SharedTierConfig,
+    ) -> Self {
         Self {
-            meta: Meta::new(format!("shared_tier({})", inner.name()), Kind::new("shared_cache")),
+            meta: Meta::new(
+                format!("shared_tier({})", inner.name()),
+                Kind::new("shared_cache"),
+            ),
             store: store.clone(),
             name: name.to_owned(),
             config,
@@ -174,7 +185,10 @@ where
         let bytes: Option<Vec<u8>> = self
             .store
             .call("cache_get", |mut connection| async move {
-                redis::cmd("GET").arg(key).query_async(&mut connection).await
+                redis::cmd("GET")
+                    .arg(key)
+                    .query_async(&mut connection)
+                    .await
             })
             .await?;
         let Some(bytes) = bytes else {
@@ -194,13 +208,23 @@ where
         let Ok(bytes) = serde_json::to_vec(value) else {
             return;
         };
-        let ttl = u64::try_from(self.config.ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let ttl = u64::try_from(self.config.ttl.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let stored = self
             .store
             .call("cache_set", |mut connection| async move {
                 redis::pipe()
-                    .cmd("SET").arg(key).arg(bytes).arg("PX").arg(ttl).ignore()
-                    .cmd("PUBLISH").arg(done).arg(1).ignore()
+                    .cmd("SET")
+                    .arg(key)
+                    .arg(bytes)
+                    .arg("PX")
+                    .arg(ttl)
+                    .ignore()
+                    .cmd("PUBLISH")
+                    .arg(done)
+                    .arg(1)
+                    .ignore()
                     .query_async::<()>(&mut connection)
                     .await
             })
@@ -211,7 +235,9 @@ where
     }
 
     async fn take_lease(&self, lease: &str, token: &str) -> std::result::Result<bool, Unavailable> {
-        let ms = u64::try_from(self.config.lease.as_millis()).unwrap_or(u64::MAX).max(1);
+        let ms = u64::try_from(self.config.lease.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
         let taken: Option<String> = self
             .store
             .call("lease", |mut connection| async move {
@@ -232,14 +258,27 @@ where
         let _ = self
             .store
             .call("lease", |mut connection| async move {
-                self.release.key(lease).arg(token).invoke_async::<i64>(&mut connection).await?;
-                redis::cmd("PUBLISH").arg(done).arg(0).query_async::<i64>(&mut connection).await
+                self.release
+                    .key(lease)
+                    .arg(token)
+                    .invoke_async::<i64>(&mut connection)
+                    .await?;
+                redis::cmd("PUBLISH")
+                    .arg(done)
+                    .arg(0)
+                    .query_async::<i64>(&mut connection)
+                    .await
             })
             .await;
     }
 
     /// What to do when Redis cannot answer.
-    async fn degrade(&self, input: P::Input, ctx: &WorkflowContext, error: Unavailable) -> Result<P::Output> {
+    async fn degrade(
+        &self,
+        input: P::Input,
+        ctx: &WorkflowContext,
+        error: Unavailable,
+    ) -> Result<P::Output> {
         metrics::degraded(self.meta.name(), "cache", self.config.mode);
         match self.config.mode {
             FailureMode::Open => self.inner.call_at(input, ctx, Position::Inner).await,
@@ -327,4 +366,3 @@ where
         vec![self.inner.graph()]
     }
 }
-

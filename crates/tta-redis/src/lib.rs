@@ -115,9 +115,11 @@ impl RedisStore {
         P::Output: Serialize + DeserializeOwned + Clone + Send + Sync,
         K: Fn(&P::Input) -> String + Send + Sync + 'static,
     {
-        let key: Arc<dyn Fn(&P::Input) -> String + Send + Sync> = Arc::new(key);
+        // One key function for both tiers.
+        let key = Arc::new(key);
         let tier_key = Arc::clone(&key);
-        let tier = SharedTier::new(inner, self, name, Box::new(move |input: &P::Input| tier_key(input)) as KeyFn<P::Input>, shared);
-        tier.cached_by(local, Box::new(move |input: &P::Input| key(input)) as KeyFn<P::Input>)
+        let tier_key: KeyFn<P::Input> = Box::new(move |input| tier_key(input));
+        let local_key: KeyFn<P::Input> = Box::new(move |input| key(input));
+        SharedTier::new(inner, self, name, tier_key, shared).cached_by(local, local_key)
     }
 }

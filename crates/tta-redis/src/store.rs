@@ -125,7 +125,10 @@ impl RedisStoreBuilder {
         if self.timeout.is_zero() || self.timeout > Duration::from_secs(60) {
             return Err(StoreError::Setting {
                 setting: "timeout",
-                reason: format!("expected more than 0 and at most 60 s, got {:?}", self.timeout),
+                reason: format!(
+                    "expected more than 0 and at most 60 s, got {:?}",
+                    self.timeout
+                ),
             });
         }
         Ok(RedisStore {
@@ -194,7 +197,11 @@ impl RedisStore {
     }
 
     /// Runs one command, bounded by the timeout, and records its round trip.
-    pub(crate) async fn call<T, F, Fut>(&self, command: &'static str, f: F) -> Result<T, Unavailable>
+    pub(crate) async fn call<T, F, Fut>(
+        &self,
+        command: &'static str,
+        f: F,
+    ) -> Result<T, Unavailable>
     where
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = redis::RedisResult<T>>,
@@ -228,10 +235,9 @@ impl RedisStore {
 
     /// The shared connection, made on first use and after a failure.
     async fn connection(&self) -> Result<ConnectionManager, String> {
-        if let Some(until) = *self.paused() {
-            if Instant::now() < until {
-                return Err("reconnecting after a failed connection".to_owned());
-            }
+        let paused = *self.paused();
+        if paused.is_some_and(|until| Instant::now() < until) {
+            return Err("reconnecting after a failed connection".to_owned());
         }
         let mut slot = self.inner.connection.lock().await;
         if let Some(connection) = slot.as_ref() {
@@ -310,7 +316,10 @@ mod tests {
 
     #[test]
     fn passwords_never_show() {
-        assert_eq!(hide_password("redis://:s3cret@h:6379/0"), "redis://:***@h:6379/0");
+        assert_eq!(
+            hide_password("redis://:s3cret@h:6379/0"),
+            "redis://:***@h:6379/0"
+        );
         assert_eq!(hide_password("redis://app:s3cret@h"), "redis://app:***@h");
         assert_eq!(hide_password("redis://h:6379"), "redis://h:6379");
     }
@@ -326,6 +335,12 @@ mod tests {
             .timeout(Duration::ZERO)
             .build()
             .unwrap_err();
-        assert!(matches!(error, StoreError::Setting { setting: "timeout", .. }));
+        assert!(matches!(
+            error,
+            StoreError::Setting {
+                setting: "timeout",
+                ..
+            }
+        ));
     }
 }

@@ -69,8 +69,6 @@ pub use retry::{
     Backoff, DEFAULT_CAP, Jitter, MAX_ATTEMPTS_LIMIT, Retry, RetryPolicy, RetryPolicyBuilder,
 };
 pub use saga::{Saga, SagaBuilder};
-pub use shared::{
-    Acquire, Admission, BoxFuture, FailureMode, SharedRateLimiter, Unavailable,
-};
+pub use shared::{Acquire, Admission, BoxFuture, FailureMode, SharedRateLimiter, Unavailable};
 pub use timeout::{NoFallback, OnTimeout, Timeout};
 pub use token_limit::{TokenLimit, TokenLimitConfig, TokenLimitConfigBuilder};
