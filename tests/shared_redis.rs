@@ -13,7 +13,7 @@ use tta::catalog;
 use tta::llm::{Usage, Usd};
 use tta::prelude::*;
 use tta::redis::{FailureMode, RedisStore, SharedTierConfig, StoreError};
-use tta::resilience::{CacheConfig, OnLimit, RateLimitConfig};
+use tta::resilience::{CacheConfig, OnLimit, RateLimitConfig, TokenLimitConfig};
 use tta_test_support::metrics;
 use tta_test_support::redis_server::RedisServer;
 
@@ -80,6 +80,34 @@ async fn a_shared_limit_admits_the_burst_then_spaces_calls_by_the_servers_clock(
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_token_limit_charges_each_calls_estimate_across_replicas() {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let store = store(&server, "tpm:");
+    let config = || {
+        TokenLimitConfig::per_minute(1_000)
+            .on_limit(OnLimit::Reject)
+            .build()
+            .unwrap()
+    };
+    let replica = |name: &'static str| {
+        from_fn(name, |prompt: String, _ctx| async move { Ok(prompt.len()) })
+            .token_limit(config(), |prompt: &String| prompt.len() as u64)
+            .shared(store.rate_limiter("tpm", FailureMode::Closed))
+    };
+    let (a, b) = (replica("tpm_a"), replica("tpm_b"));
+    // 1,000 tokens a minute between them: 600 + 400 fit, then nothing.
+    a.run("x".repeat(600)).await.unwrap();
+    b.run("x".repeat(400)).await.unwrap();
+    let refused = a.run("x".repeat(10)).await.unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::RateLimited, "{refused}");
+    // An estimate bigger than the whole limit is a clear error.
+    let error = b.run("x".repeat(1_001)).await.unwrap_err();
+    assert!(error.to_string().contains("more than"), "{error}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,7 @@ mod ledger;
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Notify;
@@ -24,6 +24,7 @@ use crate::instrument::{Kind, Meta, Position, primitive_event};
 use crate::primitive::{Primitive, PrimitiveExt};
 use crate::resilience::OnLimit;
 use crate::resilience::rate_limit::patience;
+use crate::resilience::shared::{Acquire, Admission, FailureMode, SharedRateLimiter};
 
 /// Keeps a model's tokens per window (TPM) under its limit: reserves an
 /// estimate before each call and bills what the call really used after it.
@@ -79,6 +80,8 @@ pub struct TokenLimit<P, F> {
     /// Wakes waiting calls when room may have appeared: a refund, a
     /// cancelled wait, or a new head of the queue.
     changed: Notify,
+    /// The limit shared with other processes, if any.
+    shared: Option<Arc<dyn SharedRateLimiter>>,
     meta: Meta,
 }
 
@@ -112,9 +115,62 @@ where
                 next_ticket: 0,
             }),
             changed: Notify::new(),
+            shared: None,
             config,
             estimate,
             inner,
+        }
+    }
+
+    /// Shares the token limit with every process that uses the same
+    /// `limiter` (the `tta-redis` crate's, or your own). The shared limit
+    /// is a rate of `tokens / window` with bursts of a whole window's
+    /// tokens, and each call is charged its estimate: unlike the local
+    /// ledger, a shared one cannot refund what the call did not use, so
+    /// keep estimates close. When the limiter is
+    /// [`Unavailable`](super::Unavailable), `FailureMode::Open` falls back
+    /// to this process's own ledger and `Closed` fails the call with a
+    /// transient error.
+    pub fn shared(mut self, limiter: Arc<dyn SharedRateLimiter>) -> Self {
+        self.shared = Some(limiter);
+        self
+    }
+
+    /// Asks the shared limiter: `Ok(true)` admitted by it, `Ok(false)` to
+    /// be decided locally (it is unavailable and fails open).
+    async fn admit_shared(
+        &self,
+        shared: &dyn SharedRateLimiter,
+        tokens: u64,
+        ctx: &WorkflowContext,
+    ) -> Result<bool> {
+        if tokens > self.config.tokens {
+            return Err(self.too_large(tokens));
+        }
+        let saturate = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+        let request = Acquire {
+            rate_per_second: self.config.tokens as f64 / self.config.window.as_secs_f64(),
+            burst: saturate(self.config.tokens),
+            cost: saturate(tokens),
+            patience: patience(self.config.on_limit, self.config.max_wait, ctx),
+        };
+        match shared.acquire(request).await {
+            Ok(Admission::After(wait)) => {
+                if !wait.is_zero() {
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(true)
+            }
+            Ok(Admission::Denied { retry_after }) => Err(Error::RateLimited {
+                retry_after: Some(retry_after),
+            }),
+            Err(unavailable) => {
+                shared.degraded(self.meta.name());
+                match shared.failure_mode() {
+                    FailureMode::Open => Ok(false),
+                    FailureMode::Closed => Err(Error::transient(unavailable)),
+                }
+            }
         }
     }
 
@@ -248,6 +304,11 @@ where
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
         let estimate = (self.estimate)(&input);
+        if let Some(shared) = &self.shared
+            && self.admit_shared(shared.as_ref(), estimate, ctx).await?
+        {
+            return self.inner.call_at(input, ctx, Position::Inner).await;
+        }
         let reserved = self.admit(estimate, ctx).await?;
         let (outcome, usage) = measure(self.inner.call_at(input, ctx, Position::Inner)).await;
         let billed = match (&outcome, usage.is_empty()) {
