@@ -33,7 +33,7 @@
 //! use tta_core::{from_fn, PrimitiveExt};
 //! use tta_redis::{RedisStore, SharedTierConfig};
 //!
-//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let store = RedisStore::open("redis://127.0.0.1:6379/")?;
 //! let complete = from_fn("complete", |prompt: String, _ctx| async move { Ok(prompt.len()) });
 //!
@@ -97,6 +97,24 @@ impl RedisStore {
         E: Fn(&P::Input) -> Usd + Send + Sync + 'static,
     {
         SharedBudget::new(inner, self, name, limit, estimate)
+    }
+
+    /// `inner` behind the Redis tier only, with no cache in the process:
+    /// for outputs that must be the same in every replica at every moment,
+    /// or to measure the tier. Usually [`shared_cache`](Self::shared_cache).
+    pub fn shared_tier<P, K>(
+        &self,
+        inner: P,
+        name: &str,
+        key: K,
+        config: SharedTierConfig,
+    ) -> SharedTier<P, K>
+    where
+        P: Primitive,
+        P::Output: Serialize + DeserializeOwned + Clone + Send + Sync,
+        K: Fn(&P::Input) -> String + Send + Sync + 'static,
+    {
+        SharedTier::new(inner, self, name, key, config)
     }
 
     /// `inner` behind two cache tiers: the process's moka cache (`local`),
