@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::shared::{Acquire, Admission, FailureMode, SharedRateLimiter};
+use super::shared::{self, Acquire, SharedRateLimiter};
 use crate::config::ConfigError;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
@@ -279,24 +279,8 @@ impl<P: Primitive> RateLimit<P> {
                 cost: 1,
                 patience,
             };
-            match shared.acquire(request).await {
-                Ok(Admission::After(wait)) => {
-                    if !wait.is_zero() {
-                        tokio::time::sleep(wait).await;
-                    }
-                    return Ok(());
-                }
-                Ok(Admission::Denied { retry_after }) => {
-                    return Err(Error::RateLimited {
-                        retry_after: Some(retry_after),
-                    });
-                }
-                Err(unavailable) => {
-                    shared.degraded(self.meta.name());
-                    if shared.failure_mode() == FailureMode::Closed {
-                        return Err(Error::transient(unavailable));
-                    }
-                }
+            if shared::admit(shared.as_ref(), request, self.meta.name()).await? {
+                return Ok(());
             }
         }
         let wait = self

@@ -7,6 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use crate::error::Error;
+
 /// What a shared primitive does when its store cannot answer in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FailureMode {
@@ -88,6 +90,36 @@ pub trait SharedRateLimiter: Send + Sync + 'static {
     /// Records one call decided without the store: counted by the store,
     /// which owns the metric.
     fn degraded(&self, primitive: &str);
+}
+
+/// Asks `shared` for `request` on behalf of the primitive named
+/// `primitive`: `Ok(true)` once admitted (its reserved slot waited out),
+/// `Ok(false)` when the limiter is unavailable and fails open, so the
+/// process's own limiter decides. Shared by [`RateLimit`](super::RateLimit)
+/// and [`TokenLimit`](super::TokenLimit).
+pub(crate) async fn admit(
+    shared: &dyn SharedRateLimiter,
+    request: Acquire,
+    primitive: &str,
+) -> Result<bool, Error> {
+    match shared.acquire(request).await {
+        Ok(Admission::After(wait)) => {
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            Ok(true)
+        }
+        Ok(Admission::Denied { retry_after }) => Err(Error::RateLimited {
+            retry_after: Some(retry_after),
+        }),
+        Err(unavailable) => {
+            shared.degraded(primitive);
+            match shared.failure_mode() {
+                FailureMode::Open => Ok(false),
+                FailureMode::Closed => Err(Error::transient(unavailable)),
+            }
+        }
+    }
 }
 
 impl fmt::Debug for dyn SharedRateLimiter {

@@ -24,7 +24,7 @@ use crate::instrument::{Kind, Meta, Position, primitive_event};
 use crate::primitive::{Primitive, PrimitiveExt};
 use crate::resilience::OnLimit;
 use crate::resilience::rate_limit::patience;
-use crate::resilience::shared::{Acquire, Admission, FailureMode, SharedRateLimiter};
+use crate::resilience::shared::{self, Acquire, SharedRateLimiter};
 
 /// Keeps a model's tokens per window (TPM) under its limit: reserves an
 /// estimate before each call and bills what the call really used after it.
@@ -154,24 +154,7 @@ where
             cost: saturate(tokens),
             patience: patience(self.config.on_limit, self.config.max_wait, ctx),
         };
-        match shared.acquire(request).await {
-            Ok(Admission::After(wait)) => {
-                if !wait.is_zero() {
-                    tokio::time::sleep(wait).await;
-                }
-                Ok(true)
-            }
-            Ok(Admission::Denied { retry_after }) => Err(Error::RateLimited {
-                retry_after: Some(retry_after),
-            }),
-            Err(unavailable) => {
-                shared.degraded(self.meta.name());
-                match shared.failure_mode() {
-                    FailureMode::Open => Ok(false),
-                    FailureMode::Closed => Err(Error::transient(unavailable)),
-                }
-            }
-        }
+        shared::admit(shared, request, self.meta.name()).await
     }
 
     fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
