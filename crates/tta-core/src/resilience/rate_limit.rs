@@ -255,7 +255,7 @@ impl<P: Primitive> RateLimit<P> {
     /// shared schedule, in the order they asked across replicas, and
     /// [`OnLimit`] keeps its meaning. When the shared limiter is
     /// [`Unavailable`](super::Unavailable), the limiter follows its
-    /// [`FailureMode`]: `Open` falls back to this process's own bucket,
+    /// [`FailureMode`](super::FailureMode): `Open` falls back to this process's own bucket,
     /// `Closed` fails the call with a transient error.
     ///
     /// A waiting call's reserved slot stays taken on the shared limiter if
