@@ -238,8 +238,8 @@ impl WorkflowContextBuilder {
         });
         WorkflowContext {
             inner: Arc::new(Inner {
-                workflow_id: self.workflow_id.unwrap_or_else(new_id).into(),
-                correlation_id: self.correlation_id.unwrap_or_else(new_id).into(),
+                workflow_id: self.workflow_id.map_or_else(new_id, Into::into),
+                correlation_id: self.correlation_id.map_or_else(new_id, Into::into),
                 causation_id: causation_id.map(Into::into),
                 metadata: self.metadata,
                 tags: self.tags,
@@ -259,8 +259,17 @@ impl WorkflowContextBuilder {
     }
 }
 
-fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+/// A UUID v4 from the thread's fast generator, seeded once, rather than
+/// the operating system's (a system call each): ids must be unique, not
+/// secret, as the OpenTelemetry SDK's ids are. Written straight into the
+/// shared string, with no intermediate `String`.
+fn new_id() -> Arc<str> {
+    let uuid = uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid();
+    Arc::from(
+        &*uuid
+            .hyphenated()
+            .encode_lower(&mut uuid::Uuid::encode_buffer()),
+    )
 }
 
 fn random_trace_id() -> NonZeroU128 {
@@ -271,4 +280,23 @@ fn random_trace_id() -> NonZeroU128 {
 
 fn random_span_id() -> NonZeroU64 {
     NonZeroU64::new(fastrand::u64(1..)).unwrap_or(NonZeroU64::MIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn ids_are_distinct_uuid_v4s() {
+        let ids: HashSet<Arc<str>> = (0..10_000).map(|_| new_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        for id in ids.iter().take(100) {
+            let uuid = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(uuid.get_version_num(), 4, "{id}");
+            assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122, "{id}");
+            assert_eq!(id.len(), 36);
+        }
+    }
 }

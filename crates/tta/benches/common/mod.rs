@@ -73,6 +73,12 @@ pub(crate) fn all(c: &mut Criterion) {
     group.bench_function("primitive", |b| b.to_async(&rt).iter(|| Noop.call(1, ctx)));
     group.finish();
 
+    // What `.run` adds before its first step: a fresh context (two ids, a
+    // trace id, a cancellation token, a ledger).
+    let mut group = c.benchmark_group("context");
+    group.bench_function("WorkflowContext::new", |b| b.iter(WorkflowContext::new));
+    group.finish();
+
     let mut group = c.benchmark_group("sequential3");
     group.bench_function("bare", |b| {
         b.to_async(&rt)
