@@ -73,7 +73,9 @@ pub type InputKey<I> = fn(&I) -> I;
 pub struct Cached<P: Primitive, K, F> {
     inner: P,
     key: F,
-    cache: moka::future::Cache<K, Entry<P::Output>>,
+    /// Hashed with foldhash, randomly seeded like the standard SipHash but
+    /// several times faster on the short keys caches see.
+    cache: moka::future::Cache<K, Entry<P::Output>, foldhash::fast::RandomState>,
     telemetry: Arc<Telemetry>,
     meta: Meta,
 }
@@ -107,7 +109,7 @@ where
         Self {
             inner,
             key,
-            cache: builder.build(),
+            cache: builder.build_with_hasher(foldhash::fast::RandomState::default()),
             telemetry,
             meta: Meta::new(name, Kind::CACHE),
         }
