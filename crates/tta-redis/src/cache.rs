@@ -150,6 +150,9 @@ pub struct SharedTier<P, K> {
     config: SharedTierConfig,
     release: redis::Script,
     wakeups: Arc<Wakeups>,
+    /// Registered on first use, after the recorder is installed, and
+    /// again under a new name.
+    counters: std::sync::OnceLock<metrics::TierCounters>,
     meta: Meta,
 }
 
@@ -176,9 +179,15 @@ where
             config,
             release: redis::Script::new(RELEASE),
             wakeups: store.wakeups(),
+            counters: std::sync::OnceLock::new(),
             key,
             inner,
         }
+    }
+
+    fn counters(&self) -> &metrics::TierCounters {
+        self.counters
+            .get_or_init(|| metrics::TierCounters::new(self.meta.name()))
     }
 
     async fn get(&self, key: &str) -> std::result::Result<Option<P::Output>, Unavailable> {
@@ -197,7 +206,7 @@ where
         match serde_json::from_slice(&bytes) {
             Ok(value) => Ok(Some(value)),
             Err(error) => {
-                metrics::l2_miss(self.meta.name(), "undecodable");
+                self.counters().undecodable.increment(1);
                 tracing::warn!(key, %error, "shared_cache_value_undecodable");
                 Ok(None)
             }
@@ -305,6 +314,7 @@ where
 
     fn adopt_name(&mut self, name: &Cow<'static, str>) {
         self.meta = self.meta.renamed(name.clone());
+        self.counters = std::sync::OnceLock::new();
     }
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
@@ -312,13 +322,12 @@ where
         let key = self.store.key(&["cache", &self.name, &id]);
         let lease = self.store.key(&["lease", &self.name, &id]);
         let done = self.store.key(&["done", &self.name, &id]);
-        let name = self.meta.name();
         match self.get(&key).await {
             Ok(Some(value)) => {
-                metrics::l2_hit(name);
+                self.counters().hit.increment(1);
                 return Ok(value);
             }
-            Ok(None) => metrics::l2_miss(name, "absent"),
+            Ok(None) => self.counters().absent.increment(1),
             Err(error) => return self.degrade(input, ctx, error).await,
         }
         let token = format!("{:032x}", fastrand::u128(..));
@@ -332,7 +341,13 @@ where
             woken.as_mut().enable();
             match self.take_lease(&lease, &token).await {
                 Ok(true) => {
-                    metrics::lease(name, if waited { "expired" } else { "won" });
+                    let counters = self.counters();
+                    if waited {
+                        &counters.expired
+                    } else {
+                        &counters.won
+                    }
+                    .increment(1);
                     let result = self.inner.call_at(input, ctx, Position::Inner).await;
                     match &result {
                         Ok(value) => self.put(&key, &done, value).await,
@@ -342,7 +357,7 @@ where
                 }
                 Ok(false) => {
                     if !waited {
-                        metrics::lease(name, "waited");
+                        self.counters().waited.increment(1);
                         waited = true;
                     }
                     let _ = tokio::time::timeout(POLL, woken).await;

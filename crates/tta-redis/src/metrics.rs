@@ -21,25 +21,29 @@ pub(crate) fn degraded(primitive: &str, shared: &'static str, mode: FailureMode)
     .increment(1);
 }
 
-pub(crate) fn l2_hit(primitive: &str) {
-    metrics::counter!(catalog::CACHE_L2_HITS_TOTAL, "primitive_name" => primitive.to_owned())
-        .increment(1);
+/// A shared cache tier's counters, registered once per name rather than
+/// on every lookup.
+pub(crate) struct TierCounters {
+    pub(crate) hit: metrics::Counter,
+    pub(crate) absent: metrics::Counter,
+    pub(crate) undecodable: metrics::Counter,
+    pub(crate) won: metrics::Counter,
+    pub(crate) waited: metrics::Counter,
+    pub(crate) expired: metrics::Counter,
 }
 
-pub(crate) fn l2_miss(primitive: &str, reason: &'static str) {
-    metrics::counter!(
-        catalog::CACHE_L2_MISSES_TOTAL,
-        "primitive_name" => primitive.to_owned(),
-        "reason" => reason
-    )
-    .increment(1);
-}
-
-pub(crate) fn lease(primitive: &str, outcome: &'static str) {
-    metrics::counter!(
-        catalog::CACHE_LEASES_TOTAL,
-        "primitive_name" => primitive.to_owned(),
-        "outcome" => outcome
-    )
-    .increment(1);
+impl TierCounters {
+    pub(crate) fn new(primitive: &str) -> Self {
+        let name = primitive.to_owned();
+        let miss = |reason: &'static str| metrics::counter!(catalog::CACHE_L2_MISSES_TOTAL, "primitive_name" => name.clone(), "reason" => reason);
+        let lease = |outcome: &'static str| metrics::counter!(catalog::CACHE_LEASES_TOTAL, "primitive_name" => name.clone(), "outcome" => outcome);
+        Self {
+            hit: metrics::counter!(catalog::CACHE_L2_HITS_TOTAL, "primitive_name" => name.clone()),
+            absent: miss("absent"),
+            undecodable: miss("undecodable"),
+            won: lease("won"),
+            waited: lease("waited"),
+            expired: lease("expired"),
+        }
+    }
 }
