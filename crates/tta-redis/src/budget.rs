@@ -10,7 +10,7 @@ use tta_core::{
     Error, Graph, Kind, Meta, Position, Primitive, PrimitiveExt, Result, WorkflowContext,
 };
 
-use crate::metrics;
+use crate::degraded::without_redis;
 use crate::store::RedisStore;
 
 /// Reserves `ARGV[2]` nano-dollars under the limit `ARGV[1]`, atomically;
@@ -189,14 +189,17 @@ where
                 spent: Budget::Cost(spent),
             }),
             Err(unavailable) => {
-                metrics::degraded(self.meta.name(), "budget", self.mode);
-                match self.mode {
-                    FailureMode::Open => self.inner.call_at(input, ctx, Position::Inner).await,
-                    FailureMode::Closed => Err(Error::transient(Unavailable {
-                        what: "budget",
-                        reason: unavailable.reason,
-                    })),
-                }
+                let name = self.meta.name();
+                without_redis(
+                    &self.inner,
+                    input,
+                    ctx,
+                    name,
+                    "budget",
+                    self.mode,
+                    unavailable,
+                )
+                .await
             }
         }
     }

@@ -14,6 +14,7 @@ use tta_core::{
     Error, Graph, Kind, Meta, Position, Primitive, PrimitiveExt, Result, WorkflowContext,
 };
 
+use crate::degraded::without_redis;
 use crate::metrics;
 use crate::store::RedisStore;
 
@@ -288,14 +289,8 @@ where
         ctx: &WorkflowContext,
         error: Unavailable,
     ) -> Result<P::Output> {
-        metrics::degraded(self.meta.name(), "cache", self.config.mode);
-        match self.config.mode {
-            FailureMode::Open => self.inner.call_at(input, ctx, Position::Inner).await,
-            FailureMode::Closed => Err(Error::transient(Unavailable {
-                what: "cache",
-                reason: error.reason,
-            })),
-        }
+        let (name, mode) = (self.meta.name(), self.config.mode);
+        without_redis(&self.inner, input, ctx, name, "cache", mode, error).await
     }
 }
 

@@ -56,6 +56,7 @@
 
 mod budget;
 mod cache;
+mod degraded;
 mod limiter;
 mod metrics;
 mod store;

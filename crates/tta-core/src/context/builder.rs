@@ -278,7 +278,7 @@ fn random_trace_id() -> NonZeroU128 {
     NonZeroU128::new(fastrand::u128(1..)).unwrap_or(NonZeroU128::MIN)
 }
 
-fn random_span_id() -> NonZeroU64 {
+pub(super) fn random_span_id() -> NonZeroU64 {
     NonZeroU64::new(fastrand::u64(1..)).unwrap_or(NonZeroU64::MIN)
 }
 

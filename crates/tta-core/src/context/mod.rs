@@ -359,10 +359,15 @@ impl WorkflowContext {
     /// for each.
     pub fn traceparent(&self) -> TraceParent {
         let own = self.inner.trace;
-        let current = link::span_ids(&tracing::Span::current())
-            .filter(|(trace, _)| *trace == own.trace_id())
-            .and_then(|(_, span)| NonZeroU64::new(span));
-        current.map_or(own, |span| own.with_span_id(span))
+        self.exported_span_id(&tracing::Span::current())
+            .map_or(own, |span| own.with_span_id(span))
+    }
+
+    /// The id `span` is exported with, if it is exported in this run's trace.
+    pub(super) fn exported_span_id(&self, span: &tracing::Span) -> Option<NonZeroU64> {
+        link::span_ids(span)
+            .filter(|(trace, _)| *trace == self.inner.trace.trace_id())
+            .and_then(|(_, span)| NonZeroU64::new(span))
     }
 
     /// The `traceparent` naming this run's outermost span: the ids that span

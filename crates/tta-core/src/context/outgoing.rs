@@ -4,13 +4,12 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
-use std::num::NonZeroU64;
 
 use tracing::field::{Empty, display};
 use tracing::{Instrument, Span};
 
+use super::builder::random_span_id;
 use super::{TraceHeaders, WorkflowContext};
-use crate::instrument::link;
 
 /// One call to another service, made from inside a run.
 ///
@@ -51,10 +50,7 @@ impl OutgoingCall {
             Span::none()
         };
         let own = ctx.run_traceparent();
-        let span_id = link::span_ids(&span)
-            .filter(|(trace, _)| *trace == own.trace_id())
-            .and_then(|(_, span)| NonZeroU64::new(span))
-            .unwrap_or_else(|| NonZeroU64::new(fastrand::u64(1..)).unwrap_or(NonZeroU64::MIN));
+        let span_id = ctx.exported_span_id(&span).unwrap_or_else(random_span_id);
         let headers = TraceHeaders::new(own.with_span_id(span_id), ctx.tracestate().clone());
         Self { span, headers }
     }

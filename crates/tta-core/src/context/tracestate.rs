@@ -6,6 +6,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::traceparent::truncate;
+
 /// The list of vendor entries a trace carries between services, in order,
 /// leftmost (most recently changed) first.
 ///
@@ -233,11 +235,6 @@ fn check_value(value: &str) -> Result<(), TraceStateError> {
     } else {
         Err(TraceStateError::Value(truncate(value)))
     }
-}
-
-/// Keeps error messages bounded when a caller sends a huge header.
-fn truncate(text: &str) -> String {
-    super::traceparent::truncate(text)
 }
 
 #[cfg(test)]
