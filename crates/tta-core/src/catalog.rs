@@ -78,6 +78,22 @@ pub const CACHE_L2_MISSES_TOTAL: &str = "tta_cache_l2_misses_total";
 /// `outcome` (`won`, `waited`, `expired`: taken over from a holder that
 /// did not finish).
 pub const CACHE_LEASES_TOTAL: &str = "tta_cache_leases_total";
+/// Time from an execution's start to its stream's first chunk, by
+/// `primitive_name` and `primitive_type`.
+pub const STREAM_TIME_TO_FIRST_CHUNK_SECONDS: &str = "tta_stream_time_to_first_chunk_seconds";
+/// Time between a stream's chunks after the first, by `primitive_name`.
+pub const STREAM_TIME_PER_CHUNK_SECONDS: &str = "tta_stream_time_per_chunk_seconds";
+/// Chunks streams emitted, by `primitive_name`.
+pub const STREAM_CHUNKS_TOTAL: &str = "tta_stream_chunks_total";
+/// Streams by how they ended, by `primitive_name` and `outcome`
+/// (`completed`, `failed_before_first_chunk`, `failed_mid_stream`, `cancelled`).
+pub const STREAM_OUTCOMES_TOTAL: &str = "tta_stream_outcomes_total";
+/// Second attempts a hedge started, by `primitive_name`.
+pub const HEDGES_STARTED_TOTAL: &str = "tta_hedges_started_total";
+/// Calls a hedge's second attempt answered first, by `primitive_name`.
+pub const HEDGES_WON_TOTAL: &str = "tta_hedges_won_total";
+/// Retries and hedges a retry budget refused, by `primitive_name`.
+pub const RETRY_BUDGET_EXHAUSTED_TOTAL: &str = "tta_retry_budget_exhausted_total";
 /// Spans the exporter had to drop.
 pub const SPANS_DROPPED_TOTAL: &str = "tta_spans_dropped_total";
 /// Always 1, by `version`.
@@ -371,6 +387,55 @@ pub const ALL: &[MetricDef] = &[
         &["primitive_name", "outcome"],
         None,
         "Leases to compute a missing shared entry: won, waited for another replica, or taken over after one expired.",
+    ),
+    def(
+        STREAM_TIME_TO_FIRST_CHUNK_SECONDS,
+        MetricType::Histogram,
+        NAME_TYPE,
+        Some(Unit::Seconds),
+        "Time from an execution's start to its stream's first chunk: the latency a streaming user feels.",
+    ),
+    def(
+        STREAM_TIME_PER_CHUNK_SECONDS,
+        MetricType::Histogram,
+        NAME,
+        Some(Unit::Seconds),
+        "Time between a stream's chunks after the first.",
+    ),
+    def(
+        STREAM_CHUNKS_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Chunks streams emitted.",
+    ),
+    def(
+        STREAM_OUTCOMES_TOTAL,
+        MetricType::Counter,
+        &["primitive_name", "outcome"],
+        None,
+        "Streams by how they ended: completed, failed_before_first_chunk, failed_mid_stream or cancelled.",
+    ),
+    def(
+        HEDGES_STARTED_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Second attempts a hedge started because the first was slow.",
+    ),
+    def(
+        HEDGES_WON_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Calls a hedge's second attempt answered first.",
+    ),
+    def(
+        RETRY_BUDGET_EXHAUSTED_TOTAL,
+        MetricType::Counter,
+        NAME,
+        None,
+        "Retries and hedges a retry budget refused.",
     ),
     def(
         SPANS_DROPPED_TOTAL,

@@ -57,6 +57,7 @@ pub mod llm;
 mod primitive;
 pub mod resilience;
 mod signature;
+pub mod stream;
 pub mod testing;
 #[cfg(feature = "tower")]
 pub mod tower;

@@ -10,9 +10,10 @@ use crate::graph::Graph;
 use crate::instrument::{Instrumented, Meta, Position, RunGuard};
 use crate::resilience::{
     Bulkhead, BulkheadConfig, CacheConfig, Cached, CircuitBreaker, CircuitBreakerConfig, Fallback,
-    InputKey, RateLimit, RateLimitConfig, Retry, RetryPolicy, Timeout, TokenLimit,
-    TokenLimitConfig,
+    Hedge, HedgeConfig, InputKey, RateLimit, RateLimitConfig, Retry, RetryPolicy, Timeout,
+    TokenLimit, TokenLimitConfig,
 };
+use crate::stream::{ChunkStream, Collected, StreamTimeouts, TimedStream};
 
 /// One step of a workflow: takes an input and a context, returns an output or an [`Error`](crate::Error).
 ///
@@ -166,6 +167,35 @@ pub trait PrimitiveExt: Primitive + Sized {
     /// sooner; see [`Timeout`].
     fn timeout(self, limit: std::time::Duration) -> Timeout<Self> {
         Timeout::new(self, limit)
+    }
+
+    /// Starts a second attempt when the first is slow to answer, and keeps
+    /// whichever answers first; see [`Hedge`].
+    fn hedge(self, config: HedgeConfig) -> Hedge<Self>
+    where
+        Self::Input: Clone,
+    {
+        Hedge::new(self, config)
+    }
+
+    /// Puts a streaming primitive under a time-to-first-chunk, an idle and a
+    /// total limit; see [`TimedStream`].
+    fn stream_timeouts<T>(self, timeouts: StreamTimeouts) -> TimedStream<Self>
+    where
+        Self: Primitive<Output = ChunkStream<T>>,
+        T: Send + 'static,
+    {
+        TimedStream::new(self, timeouts)
+    }
+
+    /// Reads a streaming primitive's stream to the end, for a step that
+    /// needs the whole answer; see [`Collected`].
+    fn collected<T>(self) -> Collected<Self>
+    where
+        Self: Primitive<Output = ChunkStream<T>>,
+        T: Send + 'static,
+    {
+        Collected::new(self)
     }
 
     /// Runs `alternative` when the primitive fails; see [`Fallback`].

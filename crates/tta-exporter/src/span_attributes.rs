@@ -12,6 +12,7 @@ pub(crate) fn set(span: &tracing::Span, key: &'static str, value: AttributeValue
         AttributeValue::Str(text) => Value::from(text.to_owned()),
         AttributeValue::I64(number) => Value::from(number),
         AttributeValue::F64(number) => Value::from(number),
+        AttributeValue::Bool(flag) => Value::from(flag),
     };
     span.set_attribute(key, value);
 }

@@ -22,6 +22,14 @@ pub enum AttributeValue<'a> {
     I64(i64),
     /// A float.
     F64(f64),
+    /// A flag.
+    Bool(bool),
+}
+
+impl From<bool> for AttributeValue<'_> {
+    fn from(value: bool) -> Self {
+        AttributeValue::Bool(value)
+    }
 }
 
 impl From<u64> for AttributeValue<'_> {

@@ -5,15 +5,16 @@ use tokio::time::Instant;
 use tracing::Span;
 
 use super::frame::{self, Tally};
-use super::handles::Handles;
+use super::handles::StreamOutcome;
 use super::position::Position;
-use super::{Meta, attributes, events, link, span};
+use super::{Meta, attributes, events, handoff, link, span};
 use crate::context::WorkflowContext;
 use crate::error::Error;
 use crate::llm;
 use crate::llm::semconv::attributes as gen_ai;
 
 /// How an execution ended.
+#[derive(Clone, Copy)]
 pub(crate) enum Outcome<'e> {
     Succeeded,
     Failed(&'e Error),
@@ -21,12 +22,17 @@ pub(crate) enum Outcome<'e> {
     Dropped,
 }
 
-/// A started execution. Finish it exactly once with [`Execution::finish`].
+/// Whose execution it is: borrowed for the length of a call, or owned once
+/// the execution outlives the call by returning a stream.
+enum Owner<'a> {
+    Borrowed(&'a Meta, &'a WorkflowContext),
+    Detached(Box<(Meta, WorkflowContext)>),
+}
+
+/// A started execution. Finish it exactly once with [`Execution::finish`]
+/// or [`Execution::succeed`].
 pub(crate) struct Execution<'a> {
-    meta: &'a Meta,
-    /// Looked up once at the start and reused at the finish.
-    handles: &'a Handles,
-    ctx: &'a WorkflowContext,
+    owner: Owner<'a>,
     position: Position,
     start: Instant,
     span: Option<Span>,
@@ -52,9 +58,7 @@ impl<'a> Execution<'a> {
             attributes::set(span, gen_ai::REQUEST_MODEL, call.model());
         }
         let execution = Self {
-            meta,
-            handles,
-            ctx,
+            owner: Owner::Borrowed(meta, ctx),
             position,
             start: Instant::now(),
             span,
@@ -68,12 +72,81 @@ impl<'a> Execution<'a> {
         self.start
     }
 
+    pub(crate) fn meta(&self) -> &Meta {
+        match &self.owner {
+            Owner::Borrowed(meta, _) => meta,
+            Owner::Detached(owned) => &owned.0,
+        }
+    }
+
+    pub(crate) fn ctx(&self) -> &WorkflowContext {
+        match &self.owner {
+            Owner::Borrowed(_, ctx) => ctx,
+            Owner::Detached(owned) => &owned.1,
+        }
+    }
+
+    pub(crate) fn span(&self) -> Option<&Span> {
+        self.span.as_ref()
+    }
+
+    /// The same execution, owning what it borrowed, so that it can outlive
+    /// the call that started it.
+    pub(crate) fn detach(self) -> Execution<'static> {
+        let owned = match self.owner {
+            Owner::Borrowed(meta, ctx) => Box::new((meta.detached(), ctx.clone())),
+            Owner::Detached(owned) => owned,
+        };
+        Execution {
+            owner: Owner::Detached(owned),
+            position: self.position,
+            start: self.start,
+            span: self.span,
+            tally: self.tally,
+        }
+    }
+
+    /// Finishes a successful execution, unless its output holds a stream
+    /// it opened or was handed: then the stream takes it, and it finishes
+    /// when the stream ends.
+    pub(crate) fn succeed(mut self) {
+        match self.tally.take_streams() {
+            Some(claims) => {
+                if claims.failed_to_open > 0 {
+                    self.count_failed_opens(claims.failed_to_open);
+                }
+                if let Err(execution) = handoff::hand_over(self, claims.open) {
+                    execution.finish(Outcome::Succeeded);
+                }
+            }
+            None => self.finish(Outcome::Succeeded),
+        }
+    }
+
+    fn count_failed_opens(&self, count: u32) {
+        let meta = self.meta();
+        let stream = meta.handles().stream(meta.gen_ai_call());
+        for _ in 0..count {
+            stream.ended(StreamOutcome::FailedBeforeFirstChunk);
+        }
+    }
+
     /// Runs `f` with this execution's span entered, if it has one.
     pub(crate) fn in_span<R>(&self, f: impl FnOnce() -> R) -> R {
         match &self.span {
             Some(span) => span.in_scope(f),
             None => f(),
         }
+    }
+
+    /// Runs `f` with this execution's tally as the current frame, so that
+    /// what finishes inside is credited to it.
+    pub(crate) fn in_frame<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        frame::within(&mut self.tally, f)
+    }
+
+    pub(crate) fn position(&self) -> Position {
+        self.position
     }
 
     /// Polls the execution's future: inside its span, and with its usage
@@ -89,6 +162,12 @@ impl<'a> Execution<'a> {
     /// Records the outcome: duration, counters, span status, usage and the log event.
     pub(crate) fn finish(mut self, outcome: Outcome<'_>) {
         let elapsed = self.start.elapsed();
+        if let Some(claims) = self.tally.take_streams()
+            && claims.failed_to_open > 0
+        {
+            self.count_failed_opens(claims.failed_to_open);
+        }
+        let usage = self.tally.take_usage();
         let cancelled;
         let (error, dropped) = match outcome {
             Outcome::Succeeded => (None, false),
@@ -98,9 +177,9 @@ impl<'a> Execution<'a> {
                 (Some(&cancelled), true)
             }
         };
-        let (meta, ctx, position) = (self.meta, self.ctx, self.position);
-        self.handles
-            .finished(elapsed, error.map(|error| error.kind()));
+        let (meta, ctx, position) = (self.meta(), self.ctx(), self.position);
+        let handles = meta.handles();
+        handles.finished(elapsed, error.map(|error| error.kind()));
         if position == Position::Workflow {
             meta.workflow_handles().finished(elapsed, error.is_none());
         }
@@ -112,9 +191,9 @@ impl<'a> Execution<'a> {
         // parallel has branch time.
         let branch_time = self.tally.branch_time();
         if !branch_time.is_zero() {
-            self.handles.branches_ran(branch_time);
+            handles.branches_ran(branch_time);
         }
-        if let Some(usage) = self.tally.take_usage() {
+        if let Some(usage) = usage {
             llm::settle(usage, self.span.as_ref(), elapsed, error.map(Error::kind));
         }
         if let Position::Branch(_) = position {

@@ -35,9 +35,17 @@ impl OwnCounter {
     }
 
     pub(crate) fn increment_by(&self, name: &str, amount: u64) {
+        self.get(name).increment(amount);
+    }
+
+    /// The counter itself, for a count made where this primitive is not.
+    pub(crate) fn handle(&self, name: &str) -> Counter {
+        self.get(name).clone()
+    }
+
+    fn get(&self, name: &str) -> &Counter {
         self.handle
             .get_or_init(|| counter!(self.metric, vec![primitive_name(name)]))
-            .increment(amount);
     }
 }
 

@@ -1,6 +1,10 @@
 //! What an execution's subtree did, rolled up the execution tree: the model
 //! usage reported inside it and the time its parallel branches ran.
 //!
+//! A third thing travels the same way: the streams an execution returns,
+//! so that an execution whose output is a stream keeps running until the
+//! stream ends (see [`handoff`](super::handoff)).
+//!
 //! Each execution keeps a [`Tally`]. While its future is polled, its tally
 //! is this thread's current frame, so a report made anywhere inside lands
 //! in the innermost execution; when an execution finishes, what its subtree
@@ -20,51 +24,60 @@ use std::cell::Cell;
 use std::future::Future;
 use std::num::NonZeroU32;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
+use super::handoff::Handoff;
 use crate::llm::UsageTotals;
 use crate::llm::models::ModelEntry;
 
 /// What one execution's subtree did.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Tally {
-    /// The slab slot of its model usage, if any was reported in the subtree.
+    /// The slot of its model usage in [`USAGE`], if any was reported in the subtree.
     usage: Option<Slot>,
+    /// The slot of the streams it returned in [`STREAMS`], if it opened or
+    /// passed on any.
+    streams: Option<Slot>,
     /// How long its direct parallel branches ran, summed, in nanoseconds.
     branch_nanos: u64,
 }
 
-/// A slot of [`SLAB`]; 1-based, so that `Option<Slot>` is one word.
+/// A slot of a [`Slab`]; 1-based, so that `Option<Slot>` is one word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Slot(NonZeroU32);
 
-/// The usage of every execution that has some, by slot.
-#[derive(Default)]
-struct Slab {
-    slots: Vec<Option<UsageTally>>,
+/// Values that only some executions have, by slot: a tally stays two plain
+/// words, and pays for a slot only when it has something to keep.
+struct Slab<T> {
+    slots: Vec<Option<T>>,
     free: Vec<Slot>,
 }
 
-static SLAB: Mutex<Slab> = Mutex::new(Slab {
-    slots: Vec::new(),
-    free: Vec::new(),
-});
+static USAGE: Mutex<Slab<UsageTally>> = Mutex::new(Slab::new());
+static STREAMS: Mutex<Slab<StreamClaims>> = Mutex::new(Slab::new());
 
-fn slab() -> std::sync::MutexGuard<'static, Slab> {
+fn lock<T>(slab: &'static Mutex<Slab<T>>) -> std::sync::MutexGuard<'static, Slab<T>> {
     // Every change is a single assignment: a poisoned slab is still sound.
-    SLAB.lock().unwrap_or_else(PoisonError::into_inner)
+    slab.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Slab {
+impl<T: Default> Slab<T> {
+    const fn new() -> Self {
+        Self {
+            slots: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+
     fn index(slot: Slot) -> usize {
         slot.0.get() as usize - 1
     }
 
-    fn get_or_insert(&mut self, slot: &mut Option<Slot>) -> &mut UsageTally {
+    fn get_or_insert(&mut self, slot: &mut Option<Slot>) -> &mut T {
         let taken = *slot.get_or_insert_with(|| match self.free.pop() {
             Some(free) => free,
             None => {
@@ -74,13 +87,13 @@ impl Slab {
             }
         });
         let index = Self::index(taken);
-        self.slots[index].get_or_insert_with(UsageTally::default)
+        self.slots[index].get_or_insert_with(T::default)
     }
 
-    fn take(&mut self, slot: Slot) -> Option<UsageTally> {
-        let usage = self.slots.get_mut(Self::index(slot))?.take();
+    fn take(&mut self, slot: Slot) -> Option<T> {
+        let value = self.slots.get_mut(Self::index(slot))?.take();
         self.free.push(slot);
-        usage
+        value
     }
 }
 
@@ -95,6 +108,16 @@ pub(crate) struct UsageTally {
     pub(crate) model: Option<Arc<ModelEntry>>,
 }
 
+/// The streams an execution opened or was handed by its children, and
+/// whether opening one failed inside it.
+#[derive(Default)]
+pub(crate) struct StreamClaims {
+    /// Streams that may be returned as (part of) the execution's output.
+    pub(crate) open: Vec<Weak<Handoff>>,
+    /// Streams that failed before their first chunk, inside the execution itself.
+    pub(crate) failed_to_open: u32,
+}
+
 impl Tally {
     /// How long the execution's parallel branches ran, summed.
     pub(crate) fn branch_time(&self) -> Duration {
@@ -104,7 +127,13 @@ impl Tally {
     /// Takes the subtree's model usage, if any, and frees its slot.
     pub(crate) fn take_usage(&mut self) -> Option<UsageTally> {
         let slot = self.usage.take()?;
-        slab().take(slot)
+        lock(&USAGE).take(slot)
+    }
+
+    /// Takes the streams opened in or passed up to this execution.
+    pub(crate) fn take_streams(&mut self) -> Option<StreamClaims> {
+        let slot = self.streams.take()?;
+        lock(&STREAMS).take(slot)
     }
 
     /// Takes the usage of the whole subtree, freeing its slot.
@@ -149,7 +178,7 @@ fn update(change: impl FnOnce(&mut Tally)) {
 /// Adds a call reported now to the current frame.
 pub(crate) fn report(totals: UsageTotals, model: &Arc<ModelEntry>) {
     update(|tally| {
-        let mut slab = slab();
+        let mut slab = lock(&USAGE);
         let usage = slab.get_or_insert(&mut tally.usage);
         usage.own += totals;
         usage.subtree += totals;
@@ -160,8 +189,28 @@ pub(crate) fn report(totals: UsageTotals, model: &Arc<ModelEntry>) {
 /// Adds a finished execution's subtree usage to the frame around it.
 pub(crate) fn credit(subtree: UsageTotals) {
     if !subtree.is_empty() {
-        update(|tally| slab().get_or_insert(&mut tally.usage).subtree += subtree);
+        update(|tally| lock(&USAGE).get_or_insert(&mut tally.usage).subtree += subtree);
     }
+}
+
+/// Hands the stream behind `handoff` to the current frame: the execution
+/// polling now returns it, or passes it on.
+pub(crate) fn claim_stream(handoff: Weak<Handoff>) {
+    update(|tally| {
+        lock(&STREAMS)
+            .get_or_insert(&mut tally.streams)
+            .open
+            .push(handoff);
+    });
+}
+
+/// Notes in the current frame that a stream failed before its first chunk.
+pub(crate) fn stream_failed_to_open() {
+    update(|tally| {
+        lock(&STREAMS)
+            .get_or_insert(&mut tally.streams)
+            .failed_to_open += 1
+    });
 }
 
 /// Adds a finished branch's running time to the parallel around it.

@@ -92,10 +92,11 @@ where
             Err(payload) => Err(Error::from_panic(&*payload)),
         };
         if let State::Running(execution) = std::mem::replace(this.state, State::Done) {
-            execution.finish(match &result {
-                Ok(_) => Outcome::Succeeded,
-                Err(error) => Outcome::Failed(error),
-            });
+            match &result {
+                // A stream in the output keeps the execution running.
+                Ok(_) => execution.succeed(),
+                Err(error) => execution.finish(Outcome::Failed(error)),
+            }
         }
         Poll::Ready(result)
     }

@@ -7,12 +7,14 @@
 use std::sync::{Once, OnceLock};
 use std::time::Duration;
 
-use metrics::{Counter, Gauge, Histogram, counter, gauge, histogram};
+use metrics::{Counter, Gauge, Histogram, Label, counter, gauge, histogram};
 
+use super::GenAiCall;
 use super::kind::Kind;
 use crate::catalog;
 use crate::error::ErrorKind;
 use crate::labels;
+use crate::llm::semconv::metrics as semconv;
 
 const SUCCESS: &str = "success";
 const ERROR: &str = "error";
@@ -46,6 +48,8 @@ pub(crate) struct Handles {
     errors: [OnceLock<Counter>; ErrorKind::ALL.len()],
     /// A parallel's summed branch time, registered on its first run.
     branch_time: OnceLock<Histogram>,
+    /// Registered when the primitive first returns a stream.
+    stream: OnceLock<StreamHandles>,
 }
 
 impl Handles {
@@ -71,6 +75,7 @@ impl Handles {
             active: gauge!(catalog::ACTIVE_EXECUTIONS, "primitive_type" => kind),
             errors: Default::default(),
             branch_time: OnceLock::new(),
+            stream: OnceLock::new(),
             name,
             kind,
         }
@@ -100,6 +105,13 @@ impl Handles {
             .record(total.as_secs_f64());
     }
 
+    /// The stream metrics of this primitive, with the GenAI ones if it
+    /// declares a model call.
+    pub(crate) fn stream(&self, gen_ai: Option<&GenAiCall>) -> &StreamHandles {
+        self.stream
+            .get_or_init(|| StreamHandles::register(&self.name, self.kind, gen_ai))
+    }
+
     fn error_counter(&self, error: ErrorKind) -> &Counter {
         self.errors[error.index()].get_or_init(|| {
             counter!(
@@ -109,6 +121,111 @@ impl Handles {
                 "error_kind" => error.as_str()
             )
         })
+    }
+}
+
+/// How a stream ended, as `tta_stream_outcomes_total` labels it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreamOutcome {
+    /// It ended after its last chunk.
+    Completed,
+    /// It failed before a first chunk: no stream was returned.
+    FailedBeforeFirstChunk,
+    /// It failed after chunks had been emitted.
+    FailedMidStream,
+    /// It was dropped before it ended.
+    Cancelled,
+}
+
+impl StreamOutcome {
+    const ALL: [StreamOutcome; 4] = [
+        Self::Completed,
+        Self::FailedBeforeFirstChunk,
+        Self::FailedMidStream,
+        Self::Cancelled,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::FailedBeforeFirstChunk => "failed_before_first_chunk",
+            Self::FailedMidStream => "failed_mid_stream",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Handles for the streams a primitive returns.
+pub(crate) struct StreamHandles {
+    first_chunk: Histogram,
+    per_chunk: Histogram,
+    chunks: Counter,
+    outcomes: [Counter; StreamOutcome::ALL.len()],
+    /// The GenAI histograms, for a primitive that declares a model call.
+    gen_ai: Option<[Histogram; 2]>,
+}
+
+impl StreamHandles {
+    fn register(name: &str, kind: &'static str, gen_ai: Option<&GenAiCall>) -> Self {
+        let named = || vec![Label::new("primitive_name", name.to_owned())];
+        let gen_ai = gen_ai.map(|call| {
+            use crate::llm::semconv::labels as names;
+            let labels = vec![
+                Label::new(
+                    names::OPERATION_NAME,
+                    labels::bounded("gen_ai_operation_name", call.operation()),
+                ),
+                Label::new(
+                    names::PROVIDER_NAME,
+                    labels::bounded("provider", call.provider()),
+                ),
+                Label::new(names::REQUEST_MODEL, labels::bounded("model", call.model())),
+            ];
+            [
+                histogram!(semconv::TIME_TO_FIRST_CHUNK, labels.clone()),
+                histogram!(semconv::TIME_PER_OUTPUT_CHUNK, labels),
+            ]
+        });
+        Self {
+            first_chunk: histogram!(
+                catalog::STREAM_TIME_TO_FIRST_CHUNK_SECONDS,
+                "primitive_name" => name.to_owned(),
+                "primitive_type" => kind
+            ),
+            per_chunk: histogram!(catalog::STREAM_TIME_PER_CHUNK_SECONDS, named()),
+            chunks: counter!(catalog::STREAM_CHUNKS_TOTAL, named()),
+            outcomes: StreamOutcome::ALL.map(|outcome| {
+                let mut labels = named();
+                labels.push(Label::from_static_parts("outcome", outcome.label()));
+                counter!(catalog::STREAM_OUTCOMES_TOTAL, labels)
+            }),
+            gen_ai,
+        }
+    }
+
+    /// The time from the start of an execution to its stream's first chunk.
+    pub(crate) fn first_chunk(&self, elapsed: Duration) {
+        self.first_chunk.record(elapsed.as_secs_f64());
+        if let Some([first_chunk, _]) = &self.gen_ai {
+            first_chunk.record(elapsed.as_secs_f64());
+        }
+    }
+
+    /// A chunk after the first, `gap` after the one before it.
+    pub(crate) fn chunk(&self, gap: Option<Duration>) {
+        self.chunks.increment(1);
+        if let Some(gap) = gap {
+            self.per_chunk.record(gap.as_secs_f64());
+            if let Some([_, per_chunk]) = &self.gen_ai {
+                per_chunk.record(gap.as_secs_f64());
+            }
+        }
+    }
+
+    pub(crate) fn ended(&self, outcome: StreamOutcome) {
+        if let Some(index) = StreamOutcome::ALL.iter().position(|o| *o == outcome) {
+            self.outcomes[index].increment(1);
+        }
     }
 }
 

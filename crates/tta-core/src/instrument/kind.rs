@@ -86,6 +86,8 @@ impl Kind {
     pub const RETRY: Kind = Kind::new("retry");
     /// Bounds its inner primitive's time: [`Timeout`](crate::resilience::Timeout).
     pub const TIMEOUT: Kind = Kind::new("timeout");
+    /// Races a second attempt against a slow first: [`Hedge`](crate::resilience::Hedge).
+    pub const HEDGE: Kind = Kind::new("hedge");
     /// Tries alternatives in order: [`Fallback`](crate::resilience::Fallback).
     pub const FALLBACK: Kind = Kind::new("fallback");
     /// Stops calling a failing dependency: [`CircuitBreaker`](crate::resilience::CircuitBreaker).

@@ -27,6 +27,7 @@ pub(crate) mod frame;
 mod future;
 mod guard;
 mod handles;
+pub(crate) mod handoff;
 mod kind;
 pub(crate) mod link;
 mod position;
@@ -34,7 +35,7 @@ mod span;
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::context::WorkflowContext;
 
@@ -47,8 +48,10 @@ pub use span::{SpanOpener, fields};
 
 pub(crate) use decisions::Decisions;
 pub(crate) use events::primitive_event;
+pub(crate) use execution::{Execution, Outcome};
 pub(crate) use family::{CounterFamily, OwnCounter, OwnGauge, OwnHistogram};
 pub(crate) use guard::RunGuard;
+pub(crate) use handles::StreamOutcome;
 use handles::{Handles, WorkflowHandles};
 
 /// Records `value` on the span of the primitive executing now.
@@ -84,8 +87,10 @@ pub struct Meta {
     /// `{operation} {model}` for a GenAI call, built on first use.
     span_name: OnceLock<String>,
     open_span: SpanOpener,
-    handles: OnceLock<Handles>,
-    workflow: OnceLock<WorkflowHandles>,
+    /// Shared, so that an execution that outlives its borrow of the
+    /// primitive (a stream's) keeps recording into the same series.
+    handles: OnceLock<Arc<Handles>>,
+    workflow: OnceLock<Arc<WorkflowHandles>>,
 }
 
 impl Meta {
@@ -193,12 +198,26 @@ impl Meta {
 
     pub(crate) fn handles(&self) -> &Handles {
         self.handles
-            .get_or_init(|| Handles::register(&self.name, self.kind))
+            .get_or_init(|| Arc::new(Handles::register(&self.name, self.kind)))
     }
 
     pub(crate) fn workflow_handles(&self) -> &WorkflowHandles {
         self.workflow
-            .get_or_init(|| WorkflowHandles::register(&self.name))
+            .get_or_init(|| Arc::new(WorkflowHandles::register(&self.name)))
+    }
+
+    /// An owned copy that records into the same metric series: what an
+    /// execution keeps when it outlives its borrow of the primitive.
+    pub(crate) fn detached(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            kind: self.kind,
+            gen_ai: self.gen_ai.clone(),
+            span_name: self.span_name.clone(),
+            open_span: self.open_span,
+            handles: self.handles.clone(),
+            workflow: self.workflow.clone(),
+        }
     }
 
     /// The name as it reads inside another composition's name: composite

@@ -105,6 +105,12 @@ pub mod attributes {
     pub const OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
     /// The error's type on a failed call (a stable attribute).
     pub const ERROR_TYPE: &str = "error.type";
+    /// `gen_ai.request.stream`: the call streamed its answer.
+    pub const REQUEST_STREAM: &str = "gen_ai.request.stream";
+    /// `gen_ai.response.time_to_first_chunk`, in seconds.
+    pub const TIME_TO_FIRST_CHUNK: &str = "gen_ai.response.time_to_first_chunk";
+    /// The reported usage is an estimate: the provider sent none.
+    pub const USAGE_ESTIMATED: &str = "tta.usage.estimated";
 
     /// ∑ of the input tokens of every call under a span (TTA's own).
     pub const SUBTREE_INPUT_TOKENS: &str = "tta.usage.input_tokens";
@@ -160,6 +166,13 @@ pub mod metrics {
         "gen_ai_client_inference_usage_reasoning_output_tokens_total",
     ];
 
+    /// Histogram of the time from a streamed call's start to its first
+    /// chunk (`gen_ai.client.operation.time_to_first_chunk`).
+    pub const TIME_TO_FIRST_CHUNK: &str = "gen_ai_client_operation_time_to_first_chunk_seconds";
+    /// Histogram of the time between chunks after the first
+    /// (`gen_ai.client.operation.time_per_output_chunk`).
+    pub const TIME_PER_OUTPUT_CHUNK: &str = "gen_ai_client_operation_time_per_output_chunk_seconds";
+
     /// The conventions' explicit bucket boundaries for token counts.
     pub const TOKEN_BUCKETS: &[f64] = &[
         1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
@@ -189,6 +202,16 @@ pub mod metrics {
             Unit::Seconds,
             "GenAI inference duration (gen_ai.client.inference.duration)."
         );
+        describe_histogram!(
+            TIME_TO_FIRST_CHUNK,
+            Unit::Seconds,
+            "Time to the first chunk of a streamed GenAI call (gen_ai.client.operation.time_to_first_chunk)."
+        );
+        describe_histogram!(
+            TIME_PER_OUTPUT_CHUNK,
+            Unit::Seconds,
+            "Time between chunks of a streamed GenAI call (gen_ai.client.operation.time_per_output_chunk)."
+        );
         for name in INFERENCE_USAGE {
             describe_counter!(
                 name,
@@ -203,6 +226,14 @@ pub mod metrics {
         (OPERATION_DURATION, DURATION_BUCKETS),
         (INFERENCE_DURATION, DURATION_BUCKETS),
         (TOKEN_USAGE, TOKEN_BUCKETS),
+        (TIME_TO_FIRST_CHUNK, DURATION_BUCKETS),
+        (TIME_PER_OUTPUT_CHUNK, CHUNK_BUCKETS),
+    ];
+
+    /// Bucket boundaries for the time between chunks, in seconds: tokens
+    /// arrive milliseconds apart.
+    pub const CHUNK_BUCKETS: &[f64] = &[
+        0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 7.5,
     ];
 }
 

@@ -46,10 +46,12 @@
 //! # }
 //! ```
 
+mod budget;
 mod bulkhead;
 mod cache;
 mod circuit_breaker;
 mod fallback;
+mod hedge;
 mod rate_limit;
 mod retry;
 mod saga;
@@ -57,6 +59,7 @@ mod shared;
 mod timeout;
 mod token_limit;
 
+pub use budget::{RetryBudget, RetryBudgetBuilder};
 pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadConfigBuilder};
 pub use cache::{CacheConfig, CacheConfigBuilder, CacheStats, Cached, InputKey, MAX_EXPIRY};
 pub use circuit_breaker::{
@@ -64,6 +67,7 @@ pub use circuit_breaker::{
     CircuitState, TripOn,
 };
 pub use fallback::{Fallback, PRIMARY};
+pub use hedge::{Hedge, HedgeConfig, HedgeConfigBuilder, HedgeDelay};
 pub use rate_limit::{OnLimit, RateLimit, RateLimitConfig, RateLimitConfigBuilder};
 pub use retry::{
     Backoff, DEFAULT_CAP, Jitter, MAX_ATTEMPTS_LIMIT, Retry, RetryPolicy, RetryPolicyBuilder,

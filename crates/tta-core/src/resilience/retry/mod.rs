@@ -16,7 +16,7 @@ use crate::catalog;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::instrument::{CounterFamily, Kind, Meta, Position, primitive_event};
+use crate::instrument::{CounterFamily, Kind, Meta, OwnCounter, Position, primitive_event};
 use crate::primitive::{Primitive, PrimitiveExt};
 
 /// Attempt labels run `1` to `10`; later attempts share `10+`, which keeps
@@ -42,6 +42,15 @@ const STATUSES: [&str; 2] = ["success", "error"];
 ///   not start before [`max_elapsed`](RetryPolicyBuilder::max_elapsed) or
 ///   the context's deadline, the result is [`Error::RetriesExhausted`] with
 ///   the attempt count and the last error.
+///
+/// - With a [`RetryBudget`](crate::resilience::RetryBudget) in the policy,
+///   each call deposits one request, and each retry needs an extra attempt
+///   from the budget; when it has none, the retry gives up with
+///   [`Error::RetriesExhausted`], logs `retry_budget_exhausted` at WARN and
+///   counts `tta_retry_budget_exhausted_total`.
+/// - A streaming primitive's call ends at its first chunk (see
+///   [`ChunkStream`](crate::stream::ChunkStream)), so only failures before
+///   the first chunk are retried.
 ///
 /// The input is cloned for each attempt.
 ///
@@ -77,6 +86,7 @@ pub struct Retry<P> {
     policy: RetryPolicy,
     meta: Meta,
     attempts: CounterFamily,
+    budget_refusals: OwnCounter,
 }
 
 impl<P: Primitive> Retry<P> {
@@ -96,6 +106,7 @@ impl<P: Primitive> Retry<P> {
             policy,
             meta,
             attempts: CounterFamily::new(catalog::RETRY_ATTEMPTS_TOTAL, series),
+            budget_refusals: OwnCounter::new(catalog::RETRY_BUDGET_EXHAUSTED_TOTAL),
         }
     }
 
@@ -136,6 +147,13 @@ impl<P: Primitive> Retry<P> {
         if ctx.remaining().is_some_and(|remaining| wait >= remaining) {
             return Some("deadline");
         }
+        if let Some(budget) = &self.policy.budget
+            && !budget.try_withdraw()
+        {
+            self.budget_refusals.increment(self.meta.name());
+            primitive_event!(warn, "retry_budget_exhausted", self.meta, ctx, attempt);
+            return Some("budget");
+        }
         None
     }
 }
@@ -166,6 +184,9 @@ where
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
         let started = Instant::now();
+        if let Some(budget) = &self.policy.budget {
+            budget.deposit();
+        }
         let mut previous_wait = None;
         let mut attempt = 1;
         loop {

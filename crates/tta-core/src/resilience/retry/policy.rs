@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::backoff::{Backoff, Jitter};
 use crate::config::ConfigError;
 use crate::error::Error;
+use crate::resilience::RetryBudget;
 
 type Predicate = Arc<dyn Fn(&Error) -> bool + Send + Sync>;
 
@@ -22,6 +23,7 @@ pub const MAX_ATTEMPTS_LIMIT: u32 = 100;
 /// | [`jitter`](RetryPolicyBuilder::jitter) | [`Jitter::Full`] |
 /// | [`max_elapsed`](RetryPolicyBuilder::max_elapsed) | none |
 /// | [`retry_if`](RetryPolicyBuilder::retry_if) | [`Error::is_transient`] |
+/// | [`budget`](RetryPolicyBuilder::budget) | none: every allowed attempt runs |
 ///
 /// ```
 /// use std::time::Duration;
@@ -46,6 +48,7 @@ pub struct RetryPolicy {
     pub(super) jitter: Jitter,
     pub(super) max_elapsed: Option<Duration>,
     pub(super) retry_if: Predicate,
+    pub(super) budget: Option<RetryBudget>,
 }
 
 impl RetryPolicy {
@@ -75,6 +78,7 @@ impl Default for RetryPolicy {
             jitter: Jitter::default(),
             max_elapsed: None,
             retry_if: Arc::new(Error::is_transient),
+            budget: None,
         }
     }
 }
@@ -86,6 +90,7 @@ impl fmt::Debug for RetryPolicy {
             .field("backoff", &self.backoff)
             .field("jitter", &self.jitter)
             .field("max_elapsed", &self.max_elapsed)
+            .field("budget", &self.budget)
             .finish_non_exhaustive()
     }
 }
@@ -137,6 +142,13 @@ impl RetryPolicyBuilder {
     /// ```
     pub fn retry_if(mut self, predicate: impl Fn(&Error) -> bool + Send + Sync + 'static) -> Self {
         self.policy.retry_if = Arc::new(predicate);
+        self
+    }
+
+    /// Retries only while `budget` has extra attempts left; share one budget
+    /// across a workflow's retries and hedges (see [`RetryBudget`]).
+    pub fn budget(mut self, budget: RetryBudget) -> Self {
+        self.policy.budget = Some(budget);
         self
     }
 

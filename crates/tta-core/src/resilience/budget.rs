@@ -1,0 +1,266 @@
+//! [`RetryBudget`]: a cap on retries and hedges in proportion to requests.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::config::ConfigError;
+
+/// How many slices the window is kept in: requests and retries leave the
+/// window one slice at a time.
+const SLICES: u32 = 10;
+
+/// A budget of extra attempts, shared by every [`Retry`](super::Retry) and
+/// [`Hedge`](super::Hedge) it is given to: over any window, the extra
+/// attempts they start are at most `ratio` × the requests they saw, plus a
+/// `reserve` that lets a quiet workflow retry at all.
+///
+/// Retries multiply load exactly when a provider is failing; a budget keeps
+/// a workflow from hammering it. With the defaults, against a provider that
+/// fails every call, attempts stay at most 1.2 × requests plus the reserve,
+/// where a plain three-attempt retry would send 3 ×. A refused retry or
+/// hedge increments `tta_retry_budget_exhausted_total` under the refusing
+/// primitive's name; the retry then gives up with
+/// [`Error::RetriesExhausted`](crate::Error::RetriesExhausted), and the
+/// hedge waits for its first attempt.
+///
+/// This is the scheme of tower's `TpsBudget` and Finagle's `RetryBudget`.
+///
+/// | setting | default |
+/// |---|---|
+/// | [`ratio`](RetryBudgetBuilder::ratio) | 0.2 extra attempts per request |
+/// | [`reserve`](RetryBudgetBuilder::reserve) | 10 extra attempts per window |
+/// | [`window`](RetryBudgetBuilder::window) | 10 s |
+///
+/// Clones share one budget: give a clone to each retry and hedge of a workflow.
+///
+/// ```
+/// use std::time::Duration;
+/// use tta_core::resilience::{RetryBudget, RetryPolicy};
+///
+/// let budget = RetryBudget::builder().ratio(0.1).reserve(5).window(Duration::from_secs(30)).build()?;
+/// let policy = RetryPolicy::builder().max_attempts(4).budget(budget.clone()).build()?;
+/// # let _ = policy;
+/// # Ok::<(), tta_core::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct RetryBudget {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    ratio: f64,
+    reserve: u32,
+    window: Duration,
+    slices: Mutex<Slices>,
+}
+
+/// Requests and extra attempts per slice of the window, oldest first.
+struct Slices {
+    /// When the newest slice started.
+    newest_started: Instant,
+    counts: [(u64, u64); SLICES as usize],
+    /// The index of the newest slice.
+    newest: usize,
+}
+
+/// Builds a [`RetryBudget`]; every setting has the default documented there.
+#[derive(Debug, Clone, Copy)]
+#[must_use = "call `build()` to get the budget"]
+pub struct RetryBudgetBuilder {
+    ratio: f64,
+    reserve: u32,
+    window: Duration,
+}
+
+impl RetryBudget {
+    /// Starts from the defaults in the table above.
+    pub fn builder() -> RetryBudgetBuilder {
+        RetryBudgetBuilder {
+            ratio: 0.2,
+            reserve: 10,
+            window: Duration::from_secs(10),
+        }
+    }
+
+    /// Records a request: each one earns `ratio` extra attempts.
+    pub fn deposit(&self) {
+        self.with_slices(|slices| slices.counts[slices.newest].0 += 1);
+    }
+
+    /// Takes one extra attempt from the budget, if it has one left.
+    pub fn try_withdraw(&self) -> bool {
+        let (ratio, reserve) = (self.inner.ratio, f64::from(self.inner.reserve));
+        self.with_slices(|slices| {
+            let (requests, extra) = slices
+                .counts
+                .iter()
+                .fold((0, 0), |(requests, extra), (r, e)| {
+                    (requests + r, extra + e)
+                });
+            // Counts stay far below 2^53, where f64 is exact.
+            let allowed = ratio * requests as f64 + reserve;
+            if (extra + 1) as f64 <= allowed {
+                slices.counts[slices.newest].1 += 1;
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    /// The extra attempts the budget would allow now.
+    pub fn remaining(&self) -> u64 {
+        let (ratio, reserve) = (self.inner.ratio, f64::from(self.inner.reserve));
+        self.with_slices(|slices| {
+            let (requests, extra) = slices
+                .counts
+                .iter()
+                .fold((0, 0), |(requests, extra), (r, e)| {
+                    (requests + r, extra + e)
+                });
+            ((ratio * requests as f64 + reserve).floor() as u64).saturating_sub(extra)
+        })
+    }
+
+    fn with_slices<R>(&self, f: impl FnOnce(&mut Slices) -> R) -> R {
+        // Every change is a counter increment: a poisoned lock is sound.
+        let mut slices = self
+            .inner
+            .slices
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        slices.advance(self.inner.window / SLICES);
+        f(&mut slices)
+    }
+}
+
+impl Slices {
+    /// Retires the slices that have left the window.
+    fn advance(&mut self, slice: Duration) {
+        let now = Instant::now();
+        let mut passed = 0;
+        while now.saturating_duration_since(self.newest_started) >= slice && passed < SLICES {
+            self.newest = (self.newest + 1) % SLICES as usize;
+            self.counts[self.newest] = (0, 0);
+            self.newest_started += slice;
+            passed += 1;
+        }
+        if passed == SLICES {
+            // Idle for a whole window: every slice is empty; start afresh.
+            self.newest_started = now;
+        }
+    }
+}
+
+impl RetryBudgetBuilder {
+    /// Extra attempts each request earns: 0.0 to 1.0 (0.2 lets one in five
+    /// requests retry once).
+    pub fn ratio(mut self, ratio: f64) -> Self {
+        self.ratio = ratio;
+        self
+    }
+
+    /// Extra attempts allowed per window whatever the request count.
+    pub fn reserve(mut self, reserve: u32) -> Self {
+        self.reserve = reserve;
+        self
+    }
+
+    /// How long a request or an extra attempt counts, from 1 s to 1 h.
+    pub fn window(mut self, window: Duration) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// Checks the settings: an error names the field and the allowed range.
+    pub fn build(self) -> Result<RetryBudget, ConfigError> {
+        if !(0.0..=1.0).contains(&self.ratio) {
+            return Err(ConfigError::new(
+                "ratio",
+                format!("must be between 0.0 and 1.0, got {}", self.ratio),
+            ));
+        }
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&self.window) {
+            return Err(ConfigError::new(
+                "window",
+                format!("must be between 1 s and 1 h, got {:?}", self.window),
+            ));
+        }
+        Ok(RetryBudget {
+            inner: Arc::new(Inner {
+                ratio: self.ratio,
+                reserve: self.reserve,
+                window: self.window,
+                slices: Mutex::new(Slices {
+                    newest_started: Instant::now(),
+                    counts: [(0, 0); SLICES as usize],
+                    newest: 0,
+                }),
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for RetryBudget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RetryBudget")
+            .field("ratio", &self.inner.ratio)
+            .field("reserve", &self.inner.reserve)
+            .field("window", &self.inner.window)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget(ratio: f64, reserve: u32) -> RetryBudget {
+        RetryBudget::builder()
+            .ratio(ratio)
+            .reserve(reserve)
+            .build()
+            .expect("valid budget")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn extra_attempts_stay_within_ratio_times_requests_plus_reserve() {
+        let budget = budget(0.2, 3);
+        let mut granted = 0;
+        for _ in 0..100 {
+            budget.deposit();
+            for _ in 0..5 {
+                granted += u32::from(budget.try_withdraw());
+            }
+        }
+        assert_eq!(granted, 20 + 3);
+        assert_eq!(budget.remaining(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn what_was_spent_leaves_the_window_and_is_earned_again() {
+        let budget = budget(0.0, 2);
+        assert!(budget.try_withdraw() && budget.try_withdraw());
+        assert!(!budget.try_withdraw());
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert!(!budget.try_withdraw(), "half a window later, still spent");
+        tokio::time::advance(Duration::from_secs(6)).await;
+        assert!(budget.try_withdraw(), "a window later, the reserve is back");
+        tokio::time::advance(Duration::from_secs(3600)).await;
+        assert_eq!(budget.remaining(), 2);
+    }
+
+    #[test]
+    fn invalid_settings_name_their_field() {
+        let ratio = RetryBudget::builder().ratio(1.5).build().unwrap_err();
+        assert_eq!(ratio.field(), "ratio");
+        let window = RetryBudget::builder()
+            .window(Duration::ZERO)
+            .build()
+            .unwrap_err();
+        assert_eq!(window.field(), "window");
+    }
+}
