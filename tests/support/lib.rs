@@ -5,6 +5,7 @@
 //! - [`http`]: a raw HTTP client for scraping and abusing endpoints.
 //! - [`tools`]: `promtool` and the Pushgateway, found on the `PATH`.
 //! - [`openai_mock`]: an OpenAI-compatible server on loopback, scripted per request.
+//! - [`scripted_stream`]: a streaming provider in the process, scripted per call.
 //! - [`redis_server`]: Debian's `redis-server` on a free loopback port.
 //! - [`otlp_http`]: an OTLP/HTTP trace receiver, over HTTP or HTTPS.
 //! - [`tls`]: rustls server settings for those servers.
@@ -21,6 +22,7 @@ pub mod openai_mock;
 pub mod otlp_http;
 pub mod primitives;
 pub mod redis_server;
+pub mod scripted_stream;
 pub mod spans;
 pub mod tls;
 pub mod tools;

@@ -56,9 +56,10 @@ pub use tta_macros::primitive;
 /// Everything a workflow author needs: `use tta::prelude::*;`.
 pub mod prelude {
     pub use tta_core::resilience::{
-        Backoff, BulkheadConfig, CacheConfig, CircuitBreakerConfig, Jitter, OnLimit,
-        RateLimitConfig, RetryPolicy, Saga, TripOn,
+        Backoff, BulkheadConfig, CacheConfig, CircuitBreakerConfig, HedgeConfig, Jitter, OnLimit,
+        RateLimitConfig, RetryBudget, RetryPolicy, Saga, TripOn,
     };
+    pub use tta_core::stream::{ChunkStream, StreamTimeouts};
     pub use tta_core::{
         BoxPrimitive, Conditional, Error, ErrorKind, Kind, Meta, Parallel, Primitive, PrimitiveExt,
         Result, Router, Sequential, WorkflowContext, from_fn,

@@ -1,9 +1,14 @@
 //! [`RetryBudget`]: a cap on retries and hedges in proportion to requests.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use pin_project_lite::pin_project;
 use tokio::time::Instant;
 
 use crate::config::ConfigError;
@@ -34,7 +39,10 @@ const SLICES: u32 = 10;
 /// | [`reserve`](RetryBudgetBuilder::reserve) | 10 extra attempts per window |
 /// | [`window`](RetryBudgetBuilder::window) | 10 s |
 ///
-/// Clones share one budget: give a clone to each retry and hedge of a workflow.
+/// Clones share one budget: give a clone to each retry and hedge of a
+/// workflow. A request is counted once however many of them it passes
+/// through: in `retry(x).hedge(..)` sharing one budget, the retry inside
+/// the hedge deposits nothing more.
 ///
 /// ```
 /// use std::time::Duration;
@@ -83,6 +91,19 @@ impl RetryBudget {
             reserve: 10,
             window: Duration::from_secs(10),
         }
+    }
+
+    /// Records a request, unless a primitive sharing this budget is already
+    /// running the call it belongs to.
+    pub(crate) fn deposit_request(&self) {
+        let id = self.id();
+        if !COVERED.with_borrow(|covered| covered.contains(&id)) {
+            self.deposit();
+        }
+    }
+
+    fn id(&self) -> usize {
+        Arc::as_ptr(&self.inner).addr()
     }
 
     /// Records a request: each one earns `ratio` extra attempts.
@@ -204,6 +225,52 @@ impl RetryBudgetBuilder {
     }
 }
 
+thread_local! {
+    /// The budgets whose requests are being run by the current poll.
+    static COVERED: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+pin_project! {
+    /// An attempt run on behalf of a request that has deposited into
+    /// `budget`: primitives inside it sharing the budget do not deposit again.
+    pub(crate) struct Covered<'b, F> {
+        #[pin]
+        inner: F,
+        budget: Option<&'b RetryBudget>,
+    }
+}
+
+impl<'b, F> Covered<'b, F> {
+    pub(crate) fn new(inner: F, budget: Option<&'b RetryBudget>) -> Self {
+        Self { inner, budget }
+    }
+}
+
+/// Takes a budget off [`COVERED`] even if the poll unwinds.
+struct Uncover;
+
+impl Drop for Uncover {
+    fn drop(&mut self) {
+        COVERED.with_borrow_mut(|covered| covered.pop());
+    }
+}
+
+impl<F: Future> Future for Covered<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        match this.budget {
+            Some(budget) => {
+                COVERED.with_borrow_mut(|covered| covered.push(budget.id()));
+                let _uncover = Uncover;
+                this.inner.poll(cx)
+            }
+            None => this.inner.poll(cx),
+        }
+    }
+}
+
 impl fmt::Debug for RetryBudget {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RetryBudget")
@@ -250,6 +317,16 @@ mod tests {
         tokio::time::advance(Duration::from_secs(6)).await;
         assert!(budget.try_withdraw(), "a window later, the reserve is back");
         tokio::time::advance(Duration::from_secs(3600)).await;
+        assert_eq!(budget.remaining(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_inside_another_sharing_the_budget_deposits_once() {
+        let budget = budget(1.0, 0);
+        budget.deposit_request();
+        Covered::new(async { budget.deposit_request() }, Some(&budget)).await;
+        assert_eq!(budget.remaining(), 1, "one request, one extra attempt");
+        Covered::new(async { budget.deposit_request() }, None).await;
         assert_eq!(budget.remaining(), 2);
     }
 

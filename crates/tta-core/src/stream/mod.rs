@@ -35,4 +35,7 @@ mod timeouts;
 
 pub use chunk_stream::ChunkStream;
 pub use collect::Collected;
+/// The stream traits, re-exported so that consuming a [`ChunkStream`]
+/// (`while let Some(chunk) = stream.next().await`) needs no other import.
+pub use futures_util::stream::{Stream, StreamExt};
 pub use timeouts::{StreamTimeouts, StreamTimeoutsBuilder, TimedStream};

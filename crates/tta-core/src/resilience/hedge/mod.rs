@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 pub use delay::HedgeDelay;
 
-use super::RetryBudget;
+use super::{Covered, RetryBudget};
 use crate::catalog;
 use crate::config::ConfigError;
 use crate::context::WorkflowContext;
@@ -239,12 +239,14 @@ where
     }
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
-        if let Some(budget) = &self.budget {
-            budget.deposit();
+        let budget = self.budget.as_ref();
+        if let Some(budget) = budget {
+            budget.deposit_request();
         }
         let started = Instant::now();
         let wait = self.delay.delay();
-        let mut first = pin!(self.inner.call_at(input.clone(), ctx, Position::Attempt(1)));
+        let first = self.inner.call_at(input.clone(), ctx, Position::Attempt(1));
+        let mut first = pin!(Covered::new(first, budget));
         tokio::select! {
             biased;
             result = &mut first => return self.answered(started, result),
@@ -261,7 +263,8 @@ where
             ctx,
             delay_ms = wait.as_secs_f64() * 1e3
         );
-        let mut second = pin!(self.inner.call_at(input, ctx, Position::Attempt(2)));
+        let second = self.inner.call_at(input, ctx, Position::Attempt(2));
+        let mut second = pin!(Covered::new(second, budget));
         // The first answer wins; a failure leaves the race to the other.
         let result = tokio::select! {
             biased;

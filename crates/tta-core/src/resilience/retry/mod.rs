@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::instrument::{CounterFamily, Kind, Meta, OwnCounter, Position, primitive_event};
 use crate::primitive::{Primitive, PrimitiveExt};
+use crate::resilience::Covered;
 
 /// Attempt labels run `1` to `10`; later attempts share `10+`, which keeps
 /// `tta_retry_attempts_total` at 22 series per retry whatever the policy.
@@ -184,17 +185,17 @@ where
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
         let started = Instant::now();
-        if let Some(budget) = &self.policy.budget {
-            budget.deposit();
+        let budget = self.policy.budget.as_ref();
+        if let Some(budget) = budget {
+            budget.deposit_request();
         }
         let mut previous_wait = None;
         let mut attempt = 1;
         loop {
-            let error = match self
+            let call = self
                 .inner
-                .call_at(input.clone(), ctx, Position::Attempt(attempt))
-                .await
-            {
+                .call_at(input.clone(), ctx, Position::Attempt(attempt));
+            let error = match Covered::new(call, budget).await {
                 Ok(output) => {
                     self.count_attempt(attempt, true);
                     return Ok(output);
