@@ -2,6 +2,8 @@
 //! execution from the call to the last chunk; wrappers act only before the
 //! first chunk; every limit fires on time; the metrics say what happened.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -244,7 +246,7 @@ async fn idle_and_total_limits_end_a_started_stream_with_a_timeout() {
     metrics::install();
     let (_guard, captured) = spans::capture();
     let name = "stream_idle_total";
-    let stalls = Script::chunks(10 * MS, 10 * MS, 2).then(0 * MS, Event::Stall);
+    let stalls = Script::chunks(10 * MS, 10 * MS, 2).then(Duration::ZERO, Event::Stall);
     let slow = Script::chunks(10 * MS, 40 * MS, 100);
     let provider = Scripted::new(name, Kind::new(name), vec![stalls, slow], Script::default());
     let limits = StreamTimeouts::builder()

@@ -4,6 +4,8 @@
 //! exactly one upstream stream, nothing starts after the first chunk was
 //! seen, and dropping the stream anywhere leaves nothing running.
 
+#![allow(clippy::unwrap_used)]
+
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 

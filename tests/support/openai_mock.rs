@@ -35,6 +35,66 @@ pub enum Reply {
     Body(String),
     /// 200 announcing `length` bytes and sending only `sent` of them.
     Truncated { length: usize, sent: String },
+    /// 200 with a `text/event-stream` body, sent step by step in HTTP
+    /// chunks.
+    Stream(Vec<Sse>),
+}
+
+/// One step of a streamed answer.
+#[derive(Debug, Clone)]
+pub enum Sse {
+    /// An event: `data: {this}` and a blank line.
+    Data(String),
+    /// These bytes as they are, whatever they are.
+    Raw(String),
+    /// A pause.
+    Wait(Duration),
+    /// Sends nothing more and waits until the client closes the connection.
+    Stall,
+    /// Closes the connection in the middle of the body.
+    Disconnect,
+}
+
+/// The events of an OpenAI streamed answer of `words`: a role-only delta,
+/// one delta per word, a finish reason, then the usage chunk if `usage`
+/// is given, and `[DONE]`.
+pub fn sse_answer(words: &[&str], usage: Option<Value>) -> Vec<Sse> {
+    let chunk = |delta: Value, finish: Value| {
+        Sse::Data(
+            json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "model": "gpt-4o-mini-2024-07-18",
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+            .to_string(),
+        )
+    };
+    let mut events = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
+    events.extend(
+        words
+            .iter()
+            .map(|word| chunk(json!({"content": word}), Value::Null)),
+    );
+    events.push(chunk(json!({}), json!("stop")));
+    if let Some(usage) = usage {
+        events.push(Sse::Data(
+            json!({"id": "chatcmpl-mock", "object": "chat.completion.chunk", "model": "gpt-4o-mini-2024-07-18", "choices": [], "usage": usage})
+                .to_string(),
+        ));
+    }
+    events.push(Sse::Data("[DONE]".to_owned()));
+    events
+}
+
+/// OpenAI's `usage` object.
+pub fn usage(prompt: u64, cached: u64, completion: u64) -> Value {
+    json!({
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached},
+        "completion_tokens_details": {"reasoning_tokens": 0}
+    })
 }
 
 impl Reply {
@@ -42,13 +102,7 @@ impl Reply {
     pub fn answer(content: &str, prompt: u64, cached: u64, completion: u64) -> Self {
         Reply::Answer {
             content: content.to_owned(),
-            usage: json!({
-                "prompt_tokens": prompt,
-                "completion_tokens": completion,
-                "total_tokens": prompt + completion,
-                "prompt_tokens_details": {"cached_tokens": cached},
-                "completion_tokens_details": {"reasoning_tokens": 0}
-            }),
+            usage: usage(prompt, cached, completion),
             delay: Duration::ZERO,
         }
     }
@@ -84,6 +138,8 @@ impl Received {
 struct Script {
     replies: VecDeque<Reply>,
     received: Vec<Received>,
+    /// Streams the client closed before their end.
+    closed_by_client: usize,
 }
 
 /// The server. Requests beyond the script get [`Reply::answer`] with fixed usage.
@@ -134,6 +190,11 @@ impl MockProvider {
     /// Queues replies for the next requests, in order.
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
         self.lock().replies.extend(replies);
+    }
+
+    /// How many streamed answers the client closed before their end.
+    pub fn streams_closed_by_client(&self) -> usize {
+        self.lock().closed_by_client
     }
 
     /// Every request received so far.
@@ -196,6 +257,18 @@ fn serve(stream: impl Read + Write, script: &Mutex<Script>) {
                 let _ = writer.flush();
                 return; // closes the connection mid-body
             }
+            Reply::Stream(steps) => match send_stream(reader.get_mut(), &steps) {
+                Streamed::Whole => continue,
+                Streamed::Stalled => {
+                    let mut sink = [0; 1];
+                    if let Ok(0) = reader.read(&mut sink) {
+                        let mut script = script.lock().unwrap_or_else(PoisonError::into_inner);
+                        script.closed_by_client += 1;
+                    }
+                    return;
+                }
+                Streamed::Cut => return,
+            },
             Reply::Hang => {
                 // Hold the connection until the client gives up and closes
                 // it, or the 30-second read timeout passes.
@@ -208,6 +281,47 @@ fn serve(stream: impl Read + Write, script: &Mutex<Script>) {
         if writer.write_all(response.as_bytes()).is_err() || writer.flush().is_err() {
             return;
         }
+    }
+}
+
+/// How far a streamed answer went.
+enum Streamed {
+    Whole,
+    /// Stopped sending; the connection is watched until the client closes it.
+    Stalled,
+    /// Cut off, or the client went away: the connection is closed.
+    Cut,
+}
+
+fn send_stream(writer: &mut impl Write, steps: &[Sse]) -> Streamed {
+    let head =
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+    if writer.write_all(head.as_bytes()).is_err() {
+        return Streamed::Cut;
+    }
+    let mut send = |bytes: &str| {
+        let framed = format!("{:x}\r\n{bytes}\r\n", bytes.len());
+        writer.write_all(framed.as_bytes()).is_ok() && writer.flush().is_ok()
+    };
+    for step in steps {
+        let sent = match step {
+            Sse::Data(data) => send(&format!("data: {data}\n\n")),
+            Sse::Raw(bytes) => send(bytes),
+            Sse::Wait(pause) => {
+                std::thread::sleep(*pause);
+                true
+            }
+            Sse::Stall => return Streamed::Stalled,
+            Sse::Disconnect => return Streamed::Cut,
+        };
+        if !sent {
+            return Streamed::Cut;
+        }
+    }
+    if send("") {
+        Streamed::Whole
+    } else {
+        Streamed::Cut
     }
 }
 

@@ -8,9 +8,11 @@
 //!
 //! Not public API beyond these crates: it may change in any release.
 
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::stream::{Stream, StreamExt};
 use http::{HeaderMap, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
@@ -30,6 +32,44 @@ pub struct Answer {
     pub headers: HeaderMap,
     /// The whole body.
     pub body: Bytes,
+}
+
+/// A body still arriving, in the order its bytes come.
+pub type BodyStream = Pin<Box<dyn Stream<Item = Result<Bytes, Failure>> + Send>>;
+
+/// What came back so far: status, headers, and the body as it arrives.
+/// Dropping it closes the connection if the body has not been read to
+/// its end.
+pub struct Streaming {
+    /// The status code.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: BodyStream,
+}
+
+impl std::fmt::Debug for Streaming {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Streaming")
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Streaming {
+    /// Reads the rest of the body into an [`Answer`].
+    pub async fn into_answer(mut self) -> Result<Answer, Failure> {
+        let mut body = Vec::new();
+        while let Some(bytes) = self.body.next().await {
+            body.extend_from_slice(&bytes?);
+        }
+        Ok(Answer {
+            status: self.status,
+            headers: self.headers,
+            body: Bytes::from(body),
+        })
+    }
 }
 
 /// Why no whole answer came back.
@@ -109,6 +149,49 @@ impl Transport {
         headers: HeaderMap,
         body: Vec<u8>,
     ) -> Result<Answer, Failure> {
+        let answer = self.open(method, uri, headers, body).await?;
+        let (status, headers) = (answer.status, answer.headers);
+        let body = answer
+            .body
+            .collect()
+            .await
+            .map_err(|error| Failure::Body(chain(&error)))?
+            .to_bytes();
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// POSTs `body` to `uri` and returns as soon as the status and headers
+    /// have arrived, with the body to read as it comes: for server-sent
+    /// events.
+    pub async fn post_streaming(
+        &self,
+        uri: &Uri,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Streaming, Failure> {
+        let answer = self.open(Method::POST, uri, headers, body).await?;
+        let body = answer
+            .body
+            .into_data_stream()
+            .map(|bytes| bytes.map_err(|error| Failure::Body(chain(&error))));
+        Ok(Streaming {
+            status: answer.status,
+            headers: answer.headers,
+            body: Box::pin(body),
+        })
+    }
+
+    async fn open(
+        &self,
+        method: Method,
+        uri: &Uri,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Head, Failure> {
         let mut request = Request::builder()
             .method(method)
             .uri(uri.clone())
@@ -121,17 +204,19 @@ impl Transport {
             .await
             .map_err(|error| Failure::Send(chain(&error)))?;
         let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map_err(|error| Failure::Body(chain(&error)))?
-            .to_bytes();
-        Ok(Answer {
+        Ok(Head {
             status: parts.status,
             headers: parts.headers,
             body,
         })
     }
+}
+
+/// A response whose body has not been read.
+struct Head {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: hyper::body::Incoming,
 }
 
 /// An error and its sources, joined: hyper's top-level messages are terse.

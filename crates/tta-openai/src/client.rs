@@ -1,17 +1,17 @@
 //! [`ChatCompletion`]: the primitive that calls a chat model.
 
-use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
-use http::{HeaderMap, Uri};
-use serde_json::json;
+use std::sync::Arc;
+
 use tta_core::instrument::GenAiCall;
-use tta_core::llm::{Usage, capture};
+use tta_core::llm::capture;
 use tta_core::{ConfigError, Error, Meta, Primitive, Result, WorkflowContext};
 
 use crate::config::ChatConfig;
-use crate::error::{self, ProviderError};
+use crate::endpoint::{Endpoint, captured};
+use crate::error;
+use crate::stream::ChatStream;
 use crate::types::{ChatRequest, ChatResponse, Message};
 use crate::wire;
-use tta_http::{Failure, Transport};
 
 /// The output cap assumed for estimates when neither the request nor the
 /// configuration sets `max_tokens`.
@@ -40,11 +40,7 @@ const DEFAULT_MAX_TOKENS: u32 = 4_096;
 /// # }
 /// ```
 pub struct ChatCompletion {
-    config: ChatConfig,
-    endpoint: Uri,
-    /// The configured headers, `Content-Type` and `Authorization`, built once.
-    headers: HeaderMap,
-    transport: Transport,
+    endpoint: Arc<Endpoint>,
     meta: Meta,
 }
 
@@ -55,33 +51,22 @@ impl ChatCompletion {
     /// TLS is rustls with the *ring* provider, given to this client alone:
     /// nothing process-wide is installed.
     pub fn new(config: ChatConfig) -> std::result::Result<Self, ConfigError> {
-        let endpoint: Uri = format!("{}/chat/completions", config.base_url)
-            .parse()
-            .map_err(|error: http::uri::InvalidUri| {
-                ConfigError::new("base_url", error.to_string())
-            })?;
-        let mut headers = config.headers.clone();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Some(key) = &config.api_key {
-            let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
-                ConfigError::new("api_key", "holds characters a header cannot carry")
-            })?;
-            value.set_sensitive(true);
-            headers.insert(AUTHORIZATION, value);
-        }
         let call = GenAiCall::new("chat", config.provider.clone(), config.model.clone());
         Ok(Self {
-            endpoint,
-            headers,
-            transport: Transport::new(config.root_certificates.as_deref())?,
             meta: Meta::gen_ai(config.name.clone(), call),
-            config,
+            endpoint: Arc::new(Endpoint::new(config)?),
         })
+    }
+
+    /// The same model, streamed: a [`ChatStream`] sharing this client's
+    /// configuration and connections, under the same name.
+    pub fn streaming(&self) -> ChatStream {
+        ChatStream::with_endpoint(Arc::clone(&self.endpoint))
     }
 
     /// The configuration it calls with.
     pub fn config(&self) -> &ChatConfig {
-        &self.config
+        &self.endpoint.config
     }
 
     /// The estimate to give a [`TokenLimit`](tta_core::resilience::TokenLimit)
@@ -99,33 +84,18 @@ impl ChatCompletion {
     /// # Ok::<(), tta_core::ConfigError>(())
     /// ```
     pub fn token_estimate(&self) -> impl Fn(&ChatRequest) -> u64 + Send + Sync + 'static {
-        let default_max = self.config.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS);
+        let default_max = self
+            .endpoint
+            .config
+            .max_tokens
+            .unwrap_or(DEFAULT_MAX_TOKENS);
         move |request: &ChatRequest| request.estimated_tokens(default_max)
-    }
-
-    fn transport_error(&self, failure: Failure) -> Error {
-        let reason = match failure {
-            Failure::Send(reason) => reason,
-            Failure::Body(reason) => format!("the answer was cut off: {reason}"),
-        };
-        Error::transient(ProviderError::Connect {
-            provider: self.config.provider.clone(),
-            url: self.endpoint.to_string(),
-            reason,
-        })
-    }
-
-    fn invalid(&self, bytes: usize, reason: impl Into<String>) -> Error {
-        Error::transient(ProviderError::InvalidResponse {
-            provider: self.config.provider.clone(),
-            bytes,
-            reason: reason.into(),
-        })
     }
 
     /// Reads a 2xx body into the answer and its usage.
     fn answer(&self, body: &[u8]) -> Result<ChatResponse> {
-        let invalid = |reason: String| self.invalid(body.len(), reason);
+        let endpoint = &self.endpoint;
+        let invalid = |reason: String| endpoint.invalid(body.len(), reason);
         let parsed: wire::Response =
             serde_json::from_slice(body).map_err(|error| invalid(error.to_string()))?;
         let choice = parsed
@@ -133,28 +103,12 @@ impl ChatCompletion {
             .into_iter()
             .next()
             .ok_or_else(|| invalid("it has no choices".to_owned()))?;
-        let model = parsed.model.unwrap_or_else(|| self.config.model.clone());
-        let usage = parsed.usage.map(|usage| {
-            let cached = usage
-                .prompt_tokens_details
-                .and_then(|details| details.cached_tokens);
-            let reasoning = usage
-                .completion_tokens_details
-                .and_then(|details| details.reasoning_tokens);
-            let mut reported = Usage::openai(
-                self.config.provider.clone(),
-                self.config.model.clone(),
-                usage.prompt_tokens,
-                cached.unwrap_or(0),
-                usage.completion_tokens,
-                reasoning.unwrap_or(0),
-            )
-            .response_model(model.clone());
-            if let Some(reason) = &choice.finish_reason {
-                reported = reported.finish_reason(reason.clone());
-            }
-            reported
-        });
+        let model = parsed
+            .model
+            .unwrap_or_else(|| endpoint.config.model.clone());
+        let usage = parsed
+            .usage
+            .map(|usage| endpoint.usage(usage, &model, choice.finish_reason.as_deref()));
         Ok(ChatResponse {
             content: choice.message.content.unwrap_or_default(),
             finish_reason: choice.finish_reason,
@@ -163,15 +117,6 @@ impl ChatCompletion {
             usage,
         })
     }
-}
-
-/// Messages in the conventions' capture format: role and text parts.
-fn captured(messages: &[Message]) -> String {
-    let messages: Vec<_> = messages
-        .iter()
-        .map(|message| json!({"role": message.role, "parts": [{"type": "text", "content": message.content}]}))
-        .collect();
-    serde_json::Value::Array(messages).to_string()
 }
 
 impl Primitive for ChatCompletion {
@@ -183,29 +128,19 @@ impl Primitive for ChatCompletion {
     }
 
     async fn execute(&self, request: ChatRequest, ctx: &WorkflowContext) -> Result<ChatResponse> {
-        let body = wire::Request {
-            model: &self.config.model,
-            messages: &request.messages,
-            max_tokens: request.max_tokens.or(self.config.max_tokens),
-            temperature: request.temperature,
-            stream: false,
-        };
-        let body = serde_json::to_vec(&body).map_err(Error::user)?;
-        let timeout = ctx
-            .remaining()
-            .map_or(self.config.timeout, |left| left.min(self.config.timeout));
-        let mut headers = self.headers.clone();
-        // Inside this primitive, the trace headers name its span: the
-        // provider's side of the trace nests under the model call.
-        ctx.inject(&mut headers);
-        let exchange = self.transport.post(&self.endpoint, headers, body);
+        let endpoint = &self.endpoint;
+        let body = endpoint.body(&request, false)?;
+        let timeout = endpoint.timeout(ctx);
+        let exchange = endpoint
+            .transport
+            .post(&endpoint.uri, endpoint.headers(ctx, false), body);
         let answer = tokio::time::timeout(timeout, exchange)
             .await
             .map_err(|_| Error::Timeout { after: timeout })?
-            .map_err(|failure| self.transport_error(failure))?;
+            .map_err(|failure| endpoint.transport_error(failure))?;
         if !answer.status.is_success() {
             return Err(error::from_status(
-                &self.config.provider,
+                &endpoint.config.provider,
                 answer.status,
                 &answer.headers,
                 &answer.body,
@@ -216,13 +151,13 @@ impl Primitive for ChatCompletion {
         if let Some(usage) = &answer.usage {
             // Counts the provider could not have billed make the answer suspect.
             ctx.record_usage(usage.clone())
-                .map_err(|error| self.invalid(body.len(), error.reason().to_owned()))?;
+                .map_err(|error| endpoint.invalid(body.len(), error.reason().to_owned()))?;
         }
-        let output = [Message {
-            role: crate::Role::Assistant,
-            content: answer.content.clone(),
-        }];
         if capture::content_capture() {
+            let output = [Message {
+                role: crate::Role::Assistant,
+                content: answer.content.clone(),
+            }];
             capture::record_content(ctx, &captured(&request.messages), &captured(&output));
         }
         Ok(answer)

@@ -20,6 +20,7 @@ use tta_core::ConfigError;
 /// | `name` | `chat`: the primitive's name in metrics |
 /// | `header` | none beyond `Authorization`, `Content-Type` and `traceparent` |
 /// | `root_certificates_pem` | none: the platform's root certificates (Mozilla's where it has none) |
+/// | `stream_usage` | on: streamed calls ask for a final usage chunk (`stream_options.include_usage`) |
 ///
 /// Presets set the base URL, key variable and provider for
 /// [Groq](Self::groq), [Mistral](Self::mistral) and [Ollama](Self::ollama);
@@ -53,6 +54,7 @@ pub struct ChatConfig {
     pub(crate) max_tokens: Option<u32>,
     pub(crate) name: String,
     pub(crate) root_certificates: Option<Vec<CertificateDer<'static>>>,
+    pub(crate) stream_usage: bool,
 }
 
 impl ChatConfig {
@@ -69,6 +71,7 @@ impl ChatConfig {
             max_tokens: None,
             name: "chat".to_owned(),
             root_certificates: None,
+            stream_usage: true,
         }
     }
 
@@ -134,6 +137,7 @@ impl fmt::Debug for ChatConfig {
                 "root_certificates",
                 &self.root_certificates.as_ref().map(Vec::len),
             )
+            .field("stream_usage", &self.stream_usage)
             .finish()
     }
 }
@@ -157,6 +161,7 @@ pub struct ChatConfigBuilder {
     max_tokens: Option<u32>,
     name: String,
     root_certificates: Option<Vec<u8>>,
+    stream_usage: bool,
 }
 
 impl ChatConfigBuilder {
@@ -228,6 +233,14 @@ impl ChatConfigBuilder {
     /// behind a private CA.
     pub fn root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_certificates = Some(pem.into());
+        self
+    }
+
+    /// Whether streamed calls ask for a final usage chunk
+    /// (`stream_options.include_usage`). Turn it off for a server that
+    /// rejects the option; usage is then estimated, and marked so.
+    pub fn stream_usage(mut self, ask: bool) -> Self {
+        self.stream_usage = ask;
         self
     }
 
@@ -317,6 +330,7 @@ impl ChatConfigBuilder {
             headers,
             max_tokens: self.max_tokens,
             name: self.name,
+            stream_usage: self.stream_usage,
         })
     }
 }

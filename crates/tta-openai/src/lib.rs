@@ -40,11 +40,14 @@
 
 mod client;
 mod config;
+mod endpoint;
 mod error;
+mod stream;
 mod types;
 mod wire;
 
 pub use client::ChatCompletion;
 pub use config::{ChatConfig, ChatConfigBuilder};
 pub use error::ProviderError;
-pub use types::{ChatRequest, ChatResponse, Message, Role};
+pub use stream::ChatStream;
+pub use types::{ChatChunk, ChatRequest, ChatResponse, Message, Role};

@@ -107,12 +107,15 @@ impl ChatRequest {
     /// assert_eq!(request.estimated_tokens(4_096), 100 + 4 + 500);
     /// ```
     pub fn estimated_tokens(&self, default_max_tokens: u32) -> u64 {
-        let prompt: u64 = self
-            .messages
+        self.estimated_prompt_tokens() + u64::from(self.max_tokens.unwrap_or(default_max_tokens))
+    }
+
+    /// The prompt alone, estimated as in [`estimated_tokens`](Self::estimated_tokens).
+    pub fn estimated_prompt_tokens(&self) -> u64 {
+        self.messages
             .iter()
             .map(|message| (message.content.len() as u64).div_ceil(3) + 4)
-            .sum();
-        prompt + u64::from(self.max_tokens.unwrap_or(default_max_tokens))
+            .sum()
     }
 }
 
@@ -153,6 +156,27 @@ impl fmt::Debug for ChatResponse {
             .field("model", &self.model)
             .field("id", &self.id)
             .field("usage", &self.usage)
+            .finish()
+    }
+}
+
+/// One chunk of a streamed answer from a [`ChatStream`](crate::ChatStream):
+/// the text it adds, and on the last one, why the model stopped.
+///
+/// Answers may hold personal data: `Debug` shows the chunk's size, not its text.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ChatChunk {
+    /// The text this chunk adds to the answer.
+    pub content: String,
+    /// Why the model stopped (`stop`, `length`, ...), on its last chunk.
+    pub finish_reason: Option<String>,
+}
+
+impl fmt::Debug for ChatChunk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChatChunk")
+            .field("content_bytes", &self.content.len())
+            .field("finish_reason", &self.finish_reason)
             .finish()
     }
 }

@@ -13,6 +13,37 @@ pub(crate) struct Request<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) temperature: Option<f32>,
     pub(crate) stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) stream_options: Option<StreamOptions>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct StreamOptions {
+    pub(crate) include_usage: bool,
+}
+
+/// One `data:` event of a streamed answer. The last one may carry only
+/// `usage`, with no choices.
+#[derive(Deserialize)]
+pub(crate) struct StreamChunk {
+    pub(crate) model: Option<String>,
+    #[serde(default)]
+    pub(crate) choices: Vec<StreamChoice>,
+    pub(crate) usage: Option<WireUsage>,
+    /// An `error` event in place of a chunk.
+    pub(crate) error: Option<ErrorDetail>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct StreamChoice {
+    #[serde(default)]
+    pub(crate) delta: Delta,
+    pub(crate) finish_reason: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct Delta {
+    pub(crate) content: Option<String>,
 }
 
 #[derive(Deserialize)]

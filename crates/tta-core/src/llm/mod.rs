@@ -118,6 +118,7 @@ pub(crate) fn record(
         reasoning_tokens = tokens.reasoning,
         cost_usd = cost.usd().map(Usd::as_dollars),
         priced = cost != Cost::Unpriced,
+        estimated = usage.estimated,
         correlation_id = ctx.correlation_id(),
         workflow_id = ctx.workflow_id(),
         "llm_usage"
@@ -135,6 +136,9 @@ fn annotate_call(span: &Span, usage: &Usage) {
     }
     if let Some(reason) = &usage.finish_reason {
         attributes::set(span, attr::FINISH_REASONS, &**reason);
+    }
+    if usage.estimated {
+        attributes::set(span, attr::USAGE_ESTIMATED, true);
     }
 }
 

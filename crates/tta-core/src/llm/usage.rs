@@ -40,6 +40,7 @@ pub struct Usage {
     pub(crate) response_model: Option<Cow<'static, str>>,
     pub(crate) finish_reason: Option<Cow<'static, str>>,
     pub(crate) tokens: Tokens,
+    pub(crate) estimated: bool,
 }
 
 /// The token counts of one call, in the OpenTelemetry sense (see [`Usage`]).
@@ -92,6 +93,7 @@ impl Usage {
             response_model: None,
             finish_reason: None,
             tokens: Tokens::default(),
+            estimated: false,
         }
     }
 
@@ -147,6 +149,19 @@ impl Usage {
     pub fn response_model(mut self, model: impl Into<Cow<'static, str>>) -> Self {
         self.response_model = Some(model.into());
         self
+    }
+
+    /// Marks the counts as estimated by the caller rather than reported by
+    /// the provider (a stream that sent no usage). The span of the call gets
+    /// `tta.usage.estimated = true`, and the `llm_usage` event `estimated`.
+    pub fn estimated(mut self) -> Self {
+        self.estimated = true;
+        self
+    }
+
+    /// Whether the counts are an estimate; see [`estimated`](Self::estimated).
+    pub fn is_estimated(&self) -> bool {
+        self.estimated
     }
 
     /// Why the model stopped (`stop`, `length`, `tool_calls`, ...).
