@@ -74,7 +74,12 @@ fn the_documented_gen_ai_metrics_match_the_conventions_table() {
         .collect();
     assert_eq!(
         documented,
-        [gen_ai::TOKEN_USAGE, gen_ai::OPERATION_DURATION]
+        [
+            gen_ai::TOKEN_USAGE,
+            gen_ai::OPERATION_DURATION,
+            gen_ai::TIME_TO_FIRST_CHUNK,
+            gen_ai::TIME_PER_OUTPUT_CHUNK
+        ]
     );
     assert!(doc.contains(gen_ai::INFERENCE_DURATION));
     for (name, buckets) in gen_ai::HISTOGRAMS {
@@ -82,7 +87,7 @@ fn the_documented_gen_ai_metrics_match_the_conventions_table() {
         assert_eq!(
             buckets.len(),
             14,
-            "{name}: the conventions give 14 boundaries"
+            "{name}: every GenAI histogram has 14 boundaries, as the conventions' do"
         );
     }
 }

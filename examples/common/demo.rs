@@ -18,6 +18,8 @@ use tta::testing::{FaultConfig, Faulty};
 mod documents;
 #[path = "llm.rs"]
 mod llm;
+#[path = "stream_chat.rs"]
+mod stream_chat;
 
 /// How the demo runs.
 #[derive(Debug, Clone)]
@@ -114,6 +116,7 @@ impl Tally {
 /// Every workflow of the mix, shared by the tasks that run them.
 struct Workflows {
     llm: BoxPrimitive<String, String>,
+    chat: BoxPrimitive<String, ChunkStream<String>>,
     documents: BoxPrimitive<String, (String, Vec<&'static str>)>,
     embed: BoxPrimitive<u64, Vec<f32>>,
     search: BoxPrimitive<String, String>,
@@ -125,6 +128,10 @@ struct Workflows {
 fn workflows() -> Workflows {
     let (llm, llm_handles, llm_cache) = llm::pipeline(llm::simulated(42));
     let ms = Duration::from_millis;
+
+    // A streamed chat answer, hedged and retried before its first token;
+    // the providers' outages take it down too.
+    let chat = stream_chat::resilient(stream_chat::model(7, Arc::clone(&llm_handles.outage)));
 
     // Embeddings: rate-limited and bulkheaded, behind a small cache that
     // evicts as the vocabulary grows.
@@ -210,6 +217,7 @@ fn workflows() -> Workflows {
 
     Workflows {
         llm: llm.boxed(),
+        chat: chat.boxed(),
         documents: documents::pipeline(2).boxed(),
         embed: llm::SharedPrimitive(embed).named("embed_pipeline").boxed(),
         search: search.named("web_search_pipeline").boxed(),
@@ -277,7 +285,12 @@ impl Workflows {
             let ctx = WorkflowContext::new();
             let run_ctx = ctx.clone();
             let ok = match n % 10 {
-                0..=3 => workflows
+                3 => match workflows.chat.run_with(llm::prompt(n), run_ctx).await {
+                    // The stream is read to its end, as a chat UI would.
+                    Ok(answer) => answer.collect_vec().await.is_ok(),
+                    Err(_) => false,
+                },
+                0..=2 => workflows
                     .llm
                     .run_with(llm::prompt(n), run_ctx)
                     .await
@@ -322,6 +335,7 @@ impl Workflows {
 pub(crate) async fn run(options: &Options, stop: impl Future<Output = ()>) -> Status {
     let workflows = Arc::new(workflows());
     tta::telemetry::register_workflow(&workflows.llm);
+    tta::telemetry::register_workflow(&workflows.chat);
     tta::telemetry::register_workflow(&workflows.documents);
     tta::telemetry::register_workflow(&workflows.embed);
     tta::telemetry::register_workflow(&workflows.search);
