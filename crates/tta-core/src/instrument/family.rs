@@ -38,6 +38,12 @@ impl OwnCounter {
         self.get(name).increment(amount);
     }
 
+    /// Registers the counter without counting, so that it is exported as 0
+    /// before its first event.
+    pub(crate) fn register(&self, name: &str) {
+        self.get(name);
+    }
+
     /// The counter itself, for a count made where this primitive is not.
     pub(crate) fn handle(&self, name: &str) -> Counter {
         self.get(name).clone()

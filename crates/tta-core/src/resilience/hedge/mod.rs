@@ -240,7 +240,12 @@ where
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
         let budget = self.budget.as_ref();
+        let name = self.meta.name();
+        // Exported from the first call on, so "no hedge yet" reads as 0.
+        self.started.register(name);
+        self.won.register(name);
         if let Some(budget) = budget {
+            self.budget_refusals.register(name);
             budget.deposit_request();
         }
         let started = Instant::now();

@@ -187,6 +187,8 @@ where
         let started = Instant::now();
         let budget = self.policy.budget.as_ref();
         if let Some(budget) = budget {
+            // Exported from the first call on, so "never refused" reads as 0.
+            self.budget_refusals.register(self.meta.name());
             budget.deposit_request();
         }
         let mut previous_wait = None;
