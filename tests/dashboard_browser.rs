@@ -22,7 +22,7 @@ use tta_test_support::tools;
 
 const XSS: &str = "<script>alert(1)</script>";
 /// Every panel the page draws; each must have data points.
-const PANELS: [&str; 12] = [
+const PANELS: [&str; 13] = [
     "workflow_rate",
     "success_failure",
     "latency",
@@ -30,6 +30,7 @@ const PANELS: [&str; 12] = [
     "by_primitive",
     "cache_hit_rate",
     "retry_attempts",
+    "first_chunk",
     "latency_distribution",
     "breakers",
     "tokens_by_model",

@@ -207,7 +207,11 @@ fn dashboards_are_valid_with_unique_ids_and_no_overlapping_panels() {
         }
         let panels = board["panels"].as_array().unwrap();
         // The seeds' eight each, and the resilience board's streaming row.
-        let expected = if file.ends_with("tta-resilience.json") { 12 } else { 8 };
+        let expected = if file.ends_with("tta-resilience.json") {
+            12
+        } else {
+            8
+        };
         assert_eq!(panels.len(), expected, "{file}");
         let ids: BTreeSet<_> = panels
             .iter()

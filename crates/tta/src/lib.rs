@@ -83,4 +83,8 @@ mod documentation_examples {
     #[cfg(feature = "openai")]
     #[doc = include_str!("../../../docs/llm.md")]
     struct Llm;
+
+    #[cfg(feature = "openai")]
+    #[doc = include_str!("../../../docs/streaming.md")]
+    struct Streaming;
 }

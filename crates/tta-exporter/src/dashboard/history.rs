@@ -34,6 +34,8 @@ struct Totals {
     executions: BTreeMap<String, (f64, f64)>,
     /// Execution duration buckets by primitive name.
     durations: HashMap<String, Buckets>,
+    /// Time-to-first-chunk buckets by primitive name.
+    first_chunk: HashMap<String, Buckets>,
     retry_attempts: BTreeMap<String, f64>,
     tokens: BTreeMap<String, f64>,
     cost_nano_usd: BTreeMap<String, f64>,
@@ -45,6 +47,7 @@ impl Totals {
         let mut totals = Self::default();
         let mut workflow_buckets = BTreeMap::new();
         let mut durations: HashMap<String, BTreeMap<Le, f64>> = HashMap::new();
+        let mut first_chunk: HashMap<String, BTreeMap<Le, f64>> = HashMap::new();
         for sample in samples {
             let label = |name| sample.label(name).unwrap_or("").to_owned();
             let value = sample.value;
@@ -77,6 +80,13 @@ impl Totals {
                         .entry(Le::of(sample))
                         .or_insert(0.0) += value;
                 }
+                "tta_stream_time_to_first_chunk_seconds_bucket" => {
+                    *first_chunk
+                        .entry(label("primitive_name"))
+                        .or_default()
+                        .entry(Le::of(sample))
+                        .or_insert(0.0) += value;
+                }
                 "tta_retry_attempts_total" => {
                     *totals
                         .retry_attempts
@@ -96,10 +106,13 @@ impl Totals {
             }
         }
         totals.workflow_buckets = into_buckets(workflow_buckets);
-        totals.durations = durations
-            .into_iter()
-            .map(|(name, buckets)| (name, into_buckets(buckets)))
-            .collect();
+        let by_name = |map: HashMap<String, BTreeMap<Le, f64>>| {
+            map.into_iter()
+                .map(|(name, buckets)| (name, into_buckets(buckets)))
+                .collect()
+        };
+        totals.durations = by_name(durations);
+        totals.first_chunk = by_name(first_chunk);
         totals
     }
 }
@@ -378,6 +391,15 @@ fn points(now: &Totals, before: &Totals, elapsed: f64) -> Vec<(String, f64)> {
         (name, rate(*total, earlier))
     });
     labelled(&mut points, "primitive", executions);
+    let first_chunk: Vec<(&String, f64)> = now
+        .first_chunk
+        .iter()
+        .filter_map(|(name, buckets)| {
+            let recent = bucket_delta(buckets, before.first_chunk.get(name));
+            quantile(0.95, &recent).map(|seconds| (name, seconds * 1e3))
+        })
+        .collect();
+    labelled(&mut points, "first_chunk_p95_ms", first_chunk.into_iter());
     labelled(
         &mut points,
         "retry",

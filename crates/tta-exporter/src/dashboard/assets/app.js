@@ -17,6 +17,7 @@
     { id: "by_primitive", title: "Executions by primitive (/s)", prefix: "primitive/" },
     { id: "cache_hit_rate", title: "Cache hit rate", keys: ["cache/hit_rate"] },
     { id: "retry_attempts", title: "Retry attempts by number (/s)", prefix: "retry/" },
+    { id: "first_chunk", title: "Time to first chunk p95 (ms)", prefix: "first_chunk_p95_ms/" },
     { id: "latency_distribution", title: "Latency distribution (last 10 s)", bars: true },
     { id: "breakers", title: "Circuit breakers (0 closed, 1 half-open, 2 open)", prefix: "breaker/", breakers: true },
     { id: "tokens_by_model", title: "Tokens by model (/s)", prefix: "tokens_per_s/" },
