@@ -523,7 +523,11 @@ struct Spell;
 
 #[tta::primitive(name = "stream_spell")]
 impl Spell {
-    async fn execute(&self, word: String, _ctx: &WorkflowContext) -> tta::Result<ChunkStream<char>> {
+    async fn execute(
+        &self,
+        word: String,
+        _ctx: &WorkflowContext,
+    ) -> tta::Result<ChunkStream<char>> {
         let letters: Vec<tta::Result<char>> = word.chars().map(Ok).collect();
         ChunkStream::open(futures_util::stream::iter(letters)).await
     }
@@ -532,10 +536,18 @@ impl Spell {
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn a_primitive_attribute_type_streams_with_the_same_telemetry() {
     metrics::install();
-    let upper = from_fn("stream_spell_upper", |word: String, _ctx| async move { Ok(word.to_uppercase()) });
+    let upper = from_fn("stream_spell_upper", |word: String, _ctx| async move {
+        Ok(word.to_uppercase())
+    });
     let chain = upper >> Spell;
     let stream = chain.run("abc".to_owned()).await.unwrap();
     assert_eq!(stream.collect_vec().await.unwrap(), ['A', 'B', 'C']);
-    assert_eq!(metrics::counter(catalog::STREAM_CHUNKS_TOTAL, &[("primitive_name", "stream_spell")]), 3);
+    assert_eq!(
+        metrics::counter(
+            catalog::STREAM_CHUNKS_TOTAL,
+            &[("primitive_name", "stream_spell")]
+        ),
+        3
+    );
     assert_eq!(outcomes("stream_spell", "completed"), 1);
 }

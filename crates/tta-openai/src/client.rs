@@ -23,7 +23,8 @@ const DEFAULT_MAX_TOKENS: u32 = 4_096;
 /// GenAI attributes; the usage in the response is reported to the run
 /// ([`WorkflowContext::record_usage`]), so tokens, cost, budgets, cache
 /// savings and the GenAI metrics follow with no extra code. Errors come
-/// back with the kind retries and breakers expect (see [`ProviderError`]).
+/// back with the kind retries and breakers expect (see
+/// [`ProviderError`](crate::ProviderError)).
 /// Each request carries the run's `traceparent`, so a tracing proxy such
 /// as LiteLLM's joins the trace.
 ///

@@ -47,7 +47,9 @@ type Upstream<T> = Pin<Box<dyn Stream<Item = Result<T>> + Send>>;
 /// opening execution, as if it had been reported inside its call.
 ///
 /// Once a run's outermost execution has been handed the stream, the run's
-/// cancellation and deadline end the stream too.
+/// cancellation and deadline end the stream too. An execution whose output
+/// holds several streams (a parallel of two streaming branches) runs until
+/// the first of them ends.
 ///
 /// ```
 /// use futures_util::{StreamExt, stream};
@@ -156,7 +158,7 @@ impl<T> ChunkStream<T> {
         }
     }
 
-    fn chunk_arrived(&mut self, gap: Option<Duration>) {
+    fn chunk_arrived(&self, gap: Option<Duration>) {
         if let Some(opener) = self.running.first() {
             let meta = opener.meta();
             meta.handles().stream(meta.gen_ai_call()).chunk(gap);

@@ -135,9 +135,11 @@ impl HedgeConfigBuilder {
 /// before any of its chunks reaches the caller, so one stream is emitted,
 /// whole.
 ///
-/// - Both attempts are child spans (`tta.retry.attempt` 1 and 2). A failed
-///   attempt does not end the race: the other one may still answer. When
-///   both fail, the error is the last one.
+/// - Both attempts are child spans (`tta.retry.attempt` 1 and 2). A first
+///   attempt that fails before the delay fails the call at once: retrying
+///   is a [`Retry`](super::Retry)'s job. Once both run, a failed attempt
+///   does not end the race: the other one may still answer. When both
+///   fail, the error is the last one.
 /// - `tta_hedges_started_total` counts second attempts and
 ///   `tta_hedges_won_total` those that answered first; a hedge the
 ///   [`RetryBudget`] refuses counts `tta_retry_budget_exhausted_total`.
