@@ -11,6 +11,7 @@
 //! the stream ends, fails or is dropped. A stream consumed inside a step
 //! has ended by the time that step returns, and claims nothing more.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use super::execution::Execution;
@@ -21,6 +22,9 @@ use crate::llm::semconv::attributes as gen_ai;
 #[derive(Default)]
 pub(crate) struct Handoff {
     mailbox: Mutex<Mailbox>,
+    /// Whether the mailbox holds executions not taken yet: checked on every
+    /// poll of the stream, so that a poll with nothing new takes no lock.
+    delivered: AtomicBool,
     /// Whether the stream had a first chunk when it opened: an empty stream
     /// has no time to first chunk.
     had_first_chunk: bool,
@@ -37,6 +41,7 @@ impl Handoff {
     pub(crate) fn new(had_first_chunk: bool) -> Arc<Self> {
         Arc::new(Self {
             mailbox: Mutex::default(),
+            delivered: AtomicBool::new(false),
             had_first_chunk,
         })
     }
@@ -57,13 +62,15 @@ impl Handoff {
             return Err(execution);
         }
         mailbox.adopted.push(execution);
+        self.delivered.store(true, Ordering::Release);
         Ok(())
     }
 
     /// The executions handed over since the last call, innermost first.
     pub(crate) fn take_adopted(&self, into: &mut Vec<Execution<'static>>) {
-        let mut mailbox = self.mailbox();
-        into.append(&mut mailbox.adopted);
+        if self.delivered.swap(false, Ordering::Acquire) {
+            into.append(&mut self.mailbox().adopted);
+        }
     }
 
     /// Marks the stream ended, and gives back what it still had to finish.

@@ -228,13 +228,17 @@ impl<T> Stream for ChunkStream<T> {
         match polled {
             Err(payload) => this.fail(Error::from_panic(&*payload)),
             Ok(Poll::Ready(Some(Ok(chunk)))) => {
-                let now = Instant::now();
-                let gap = now.saturating_duration_since(this.last_arrival);
-                this.last_arrival = now;
-                if let Some(limits) = &mut this.limits {
-                    limits.chunk_arrived(now);
+                // The clock is read only when a gap is recorded or an idle
+                // limit counts from this chunk.
+                if !this.running.is_empty() || this.limits.is_some() {
+                    let now = Instant::now();
+                    let gap = now.saturating_duration_since(this.last_arrival);
+                    this.last_arrival = now;
+                    if let Some(limits) = &mut this.limits {
+                        limits.chunk_arrived(now);
+                    }
+                    this.chunk_arrived(Some(gap));
                 }
-                this.chunk_arrived(Some(gap));
                 Poll::Ready(Some(Ok(chunk)))
             }
             Ok(Poll::Ready(Some(Err(error)))) => this.fail(error),
