@@ -12,7 +12,7 @@ use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use tta::instrument::GenAiCall;
 use tta::llm::Usage;
 use tta::prelude::*;
-use tta_test_support::otlp_http::{self, OtlpHttpReceiver};
+use tta_test_support::otlp_http::{self, OtlpHttpReceiver, attribute};
 
 const PROMPT: &str = "PRIVATE: my card is 4111 1111 1111 1111";
 
@@ -58,14 +58,6 @@ fn reviewer(
             Ok(prompt.len())
         },
     )
-}
-
-fn attribute<'a>(span: &'a Span, key: &str) -> Option<&'a Value> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref())
-        .and_then(|value| value.value.as_ref())
 }
 
 fn int(span: &Span, key: &str) -> Option<i64> {

@@ -14,15 +14,7 @@ use tta::instrument::GenAiCall;
 use tta::llm::Usage;
 use tta::prelude::*;
 use tta::stream::StreamExt;
-use tta_test_support::otlp_http::{self, OtlpHttpReceiver};
-
-fn attribute<'a>(span: &'a Span, key: &str) -> Option<&'a Value> {
-    span.attributes
-        .iter()
-        .find(|kv| kv.key == key)
-        .and_then(|kv| kv.value.as_ref())
-        .and_then(|value| value.value.as_ref())
-}
+use tta_test_support::otlp_http::{self, OtlpHttpReceiver, attribute};
 
 fn named<'a>(spans: &'a [Span], name: &str) -> &'a Span {
     let found: Vec<_> = spans.iter().filter(|span| span.name == name).collect();

@@ -139,6 +139,15 @@ pub fn service_name(spans: &ResourceSpans) -> Option<&str> {
         )
 }
 
+/// The value of `span`'s attribute `key`, if it has one.
+pub fn attribute<'a>(span: &'a Span, key: &str) -> Option<&'a Value> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|value| value.value.as_ref())
+}
+
 /// A current-thread runtime with time and I/O, for tests that own `main`.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

@@ -108,45 +108,28 @@ impl RetryBudget {
 
     /// Records a request: each one earns `ratio` extra attempts.
     pub fn deposit(&self) {
-        self.with_slices(|slices| slices.counts[slices.newest].0 += 1);
+        self.with_slices(|slices, _| slices.counts[slices.newest].0 += 1);
     }
 
     /// Takes one extra attempt from the budget, if it has one left.
     pub fn try_withdraw(&self) -> bool {
-        let (ratio, reserve) = (self.inner.ratio, f64::from(self.inner.reserve));
-        self.with_slices(|slices| {
-            let (requests, extra) = slices
-                .counts
-                .iter()
-                .fold((0, 0), |(requests, extra), (r, e)| {
-                    (requests + r, extra + e)
-                });
-            // Counts stay far below 2^53, where f64 is exact.
-            let allowed = ratio * requests as f64 + reserve;
-            if (extra + 1) as f64 <= allowed {
+        self.with_slices(|slices, allowed| {
+            let granted = slices.extra() < allowed;
+            if granted {
                 slices.counts[slices.newest].1 += 1;
-                true
-            } else {
-                false
             }
+            granted
         })
     }
 
     /// The extra attempts the budget would allow now.
     pub fn remaining(&self) -> u64 {
-        let (ratio, reserve) = (self.inner.ratio, f64::from(self.inner.reserve));
-        self.with_slices(|slices| {
-            let (requests, extra) = slices
-                .counts
-                .iter()
-                .fold((0, 0), |(requests, extra), (r, e)| {
-                    (requests + r, extra + e)
-                });
-            ((ratio * requests as f64 + reserve).floor() as u64).saturating_sub(extra)
-        })
+        self.with_slices(|slices, allowed| allowed.saturating_sub(slices.extra()))
     }
 
-    fn with_slices<R>(&self, f: impl FnOnce(&mut Slices) -> R) -> R {
+    /// Runs `f` on the window's slices, with the extra attempts the
+    /// window's requests allow.
+    fn with_slices<R>(&self, f: impl FnOnce(&mut Slices, u64) -> R) -> R {
         // Every change is a counter increment: a poisoned lock is sound.
         let mut slices = self
             .inner
@@ -154,11 +137,19 @@ impl RetryBudget {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         slices.advance(self.inner.window / SLICES);
-        f(&mut slices)
+        let requests: u64 = slices.counts.iter().map(|(requests, _)| requests).sum();
+        // Counts stay far below 2^53, where f64 is exact.
+        let earned = self.inner.ratio * requests as f64 + f64::from(self.inner.reserve);
+        f(&mut slices, earned.floor() as u64)
     }
 }
 
 impl Slices {
+    /// The extra attempts taken in the window.
+    fn extra(&self) -> u64 {
+        self.counts.iter().map(|(_, extra)| extra).sum()
+    }
+
     /// Retires the slices that have left the window.
     fn advance(&mut self, slice: Duration) {
         let now = Instant::now();
