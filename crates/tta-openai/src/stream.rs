@@ -3,6 +3,7 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::stream::{self, Stream, StreamExt};
 use tta_core::instrument::GenAiCall;
@@ -19,6 +20,11 @@ use crate::wire;
 
 /// The marker a provider ends its event stream with.
 const DONE: &str = "[DONE]";
+
+/// The most bytes a streamed answer may send. The longest answers models
+/// give are a few megabytes of events; a server that sends more, or never
+/// ends an event, is cut off here instead of filling memory.
+const MAX_STREAM_BYTES: usize = 64 << 20;
 
 /// A chat completion against an OpenAI-compatible API, streamed: a
 /// primitive whose output is a [`ChunkStream`] of [`ChatChunk`]s, read
@@ -159,7 +165,7 @@ impl Reader {
         body: tta_http::BodyStream,
     ) -> Self {
         Self {
-            events: Box::pin(body.eventsource()),
+            events: Box::pin(capped(body, MAX_STREAM_BYTES).eventsource()),
             model: endpoint.config.model.clone(),
             endpoint,
             ctx,
@@ -295,5 +301,44 @@ impl Reader {
             capture::record_content(&self.ctx, &prompt, &captured(&output));
         }
         Ok(())
+    }
+}
+
+/// `body`, failing once more than `limit` bytes have come.
+fn capped(
+    body: tta_http::BodyStream,
+    limit: usize,
+) -> impl Stream<Item = std::result::Result<Bytes, Failure>> + Send {
+    let mut received = 0_usize;
+    body.map(move |bytes| {
+        let bytes = bytes?;
+        received = received.saturating_add(bytes.len());
+        if received > limit {
+            return Err(Failure::Body(format!("the answer passed {limit} bytes")));
+        }
+        Ok(bytes)
+    })
+    .take_while({
+        let mut failed = false;
+        move |item| {
+            let go = !failed;
+            failed |= item.is_err();
+            std::future::ready(go)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_body_past_the_cap_fails_once_and_ends() {
+        let chunks = (0..10).map(|_| Ok(Bytes::from_static(b"0123456789")));
+        let body: tta_http::BodyStream = Box::pin(stream::iter(chunks));
+        let read: Vec<_> = capped(body, 35).collect().await;
+        assert_eq!(read.len(), 4, "three chunks, then the error, then nothing");
+        assert!(read[..3].iter().all(std::result::Result::is_ok));
+        assert!(matches!(&read[3], Err(Failure::Body(reason)) if reason.contains("35 bytes")));
     }
 }
