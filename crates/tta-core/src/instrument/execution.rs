@@ -57,15 +57,20 @@ impl<'a> Execution<'a> {
             attributes::set(span, gen_ai::PROVIDER_NAME, call.provider());
             attributes::set(span, gen_ai::REQUEST_MODEL, call.model());
         }
-        let execution = Self {
+        Self {
             owner: Owner::Borrowed(meta, ctx),
             position,
             start: Instant::now(),
             span,
             tally: Tally::default(),
-        };
-        execution.in_span(|| events::started(meta, ctx, position));
-        execution
+        }
+    }
+
+    /// Logs the start event, inside the span. The first poll logs it itself
+    /// ([`poll_inner`](Self::poll_inner)); an execution refused before
+    /// its first poll calls this.
+    pub(crate) fn log_start(&self) {
+        self.in_span(|| events::started(self.meta(), self.ctx(), self.position));
     }
 
     pub(crate) fn start(&self) -> Instant {
@@ -150,12 +155,22 @@ impl<'a> Execution<'a> {
     }
 
     /// Polls the execution's future: inside its span, and with its usage
-    /// tally as the current frame.
-    pub(crate) fn poll_inner<R>(&mut self, poll: impl FnOnce() -> R) -> R {
-        let span = &self.span;
-        frame::within(&mut self.tally, || match span {
-            Some(span) => span.in_scope(poll),
-            None => poll(),
+    /// tally as the current frame. The first poll logs the start event in
+    /// the same entry of the span, which saves a second enter and exit.
+    pub(crate) fn poll_inner<R>(&mut self, first: bool, poll: impl FnOnce() -> R) -> R {
+        let (meta, ctx, position) = match &self.owner {
+            Owner::Borrowed(meta, ctx) => (*meta, *ctx, self.position),
+            Owner::Detached(owned) => (&owned.0, &owned.1, self.position),
+        };
+        let polled = || {
+            if first {
+                events::started(meta, ctx, position);
+            }
+            poll()
+        };
+        frame::within(&mut self.tally, || match &self.span {
+            Some(span) => span.in_scope(polled),
+            None => polled(),
         })
     }
 

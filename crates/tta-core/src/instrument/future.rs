@@ -73,9 +73,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        if let State::NotStarted = this.state {
+        let first = matches!(this.state, State::NotStarted);
+        if first {
             let execution = Execution::begin(this.meta, this.ctx, *this.position);
             if let Some(error) = refusal(this.ctx, &execution) {
+                execution.log_start();
                 execution.finish(Outcome::Failed(&error));
                 *this.state = State::Done;
                 return Poll::Ready(Err(error));
@@ -86,7 +88,8 @@ where
             panic!("`Instrumented` polled after completion");
         };
         let inner = this.inner.as_mut();
-        let polled = execution.poll_inner(|| catch_unwind(AssertUnwindSafe(|| inner.poll(cx))));
+        let polled =
+            execution.poll_inner(first, || catch_unwind(AssertUnwindSafe(|| inner.poll(cx))));
         let result = match polled {
             Ok(poll) => ready!(poll),
             Err(payload) => Err(Error::from_panic(&*payload)),

@@ -87,8 +87,14 @@ pub(super) fn open_linked(
     let Some(linker) = LINKER.get() else {
         return open();
     };
+    // A combinator's child runs inside its parent's span, so only a run's
+    // outermost execution or a direct call can start a run's span; the
+    // rest skip the lookup of the current span.
+    if !matches!(position, Position::Workflow | Position::Root) {
+        return open();
+    }
     let enclosing = Span::current();
-    if position != Position::Workflow && !enclosing.is_none() {
+    if position == Position::Root && !enclosing.is_none() {
         return open();
     }
     let own = ctx.run_traceparent();
