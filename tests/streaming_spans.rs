@@ -91,6 +91,21 @@ fn a_streamed_calls_spans_end_after_its_last_chunk_and_carry_its_usage() {
         attribute(call, "gen_ai.request.stream"),
         Some(&Value::BoolValue(true))
     );
+    // No attributes that would say nothing about the step: every primitive
+    // span opens at the same line, on any thread.
+    for span in &spans {
+        let noise: Vec<_> = span
+            .attributes
+            .iter()
+            .map(|kv| kv.key.as_str())
+            .filter(|key| {
+                key.starts_with("code.")
+                    || key.starts_with("thread.")
+                    || ["busy_ns", "idle_ns", "target"].contains(key)
+            })
+            .collect();
+        assert!(noise.is_empty(), "{}: {noise:?}", span.name);
+    }
     let Some(Value::DoubleValue(first_chunk)) =
         attribute(call, "gen_ai.response.time_to_first_chunk")
     else {

@@ -403,8 +403,17 @@ impl TelemetryBuilder {
         // The log filter (`RUST_LOG`) governs log output only: traces keep
         // every span, primitive spans being DEBUG, even when logs are quiet,
         // and carry no log events, which would duplicate the logs.
+        // Every primitive span opens at the same line of tta-core, on any
+        // thread of the runtime: source location, target and thread
+        // attributes would say nothing about the step, and busy/idle time
+        // costs two clock reads per poll. Spans carry what identifies them
+        // (tta.primitive.*, the ids) and their real start and end.
         let otel = telemetry.tracer_provider.as_ref().map(|provider| {
             tracing_opentelemetry::layer()
+                .with_location(false)
+                .with_target(false)
+                .with_threads(false)
+                .with_tracked_inactivity(false)
                 .with_tracer(otlp::tracer(provider))
                 .with_filter(LevelFilter::DEBUG.and(filter_fn(|metadata| metadata.is_span())))
         });
