@@ -1,6 +1,9 @@
 //! One execution's telemetry, from start to finish: the single place where
 //! spans, log events and metrics are recorded for every primitive.
 
+use std::task::Poll;
+use std::time::Duration;
+
 use tokio::time::Instant;
 use tracing::Span;
 
@@ -9,7 +12,7 @@ use super::handles::StreamOutcome;
 use super::position::Position;
 use super::{Meta, attributes, events, handoff, link, span};
 use crate::context::WorkflowContext;
-use crate::error::Error;
+use crate::error::{Error, Result};
 use crate::llm;
 use crate::llm::semconv::attributes as gen_ai;
 
@@ -38,6 +41,8 @@ pub(crate) struct Execution<'a> {
     span: Option<Span>,
     /// The usage reported inside this execution.
     tally: Tally,
+    /// The duration, when the last poll has logged the end event already.
+    logged_end: Option<Duration>,
 }
 
 impl<'a> Execution<'a> {
@@ -63,6 +68,7 @@ impl<'a> Execution<'a> {
             start: Instant::now(),
             span,
             tally: Tally::default(),
+            logged_end: None,
         }
     }
 
@@ -108,6 +114,7 @@ impl<'a> Execution<'a> {
             start: self.start,
             span: self.span,
             tally: self.tally,
+            logged_end: self.logged_end,
         }
     }
 
@@ -154,29 +161,65 @@ impl<'a> Execution<'a> {
         self.position
     }
 
-    /// Polls the execution's future: inside its span, and with its usage
-    /// tally as the current frame. The first poll logs the start event in
-    /// the same entry of the span, which saves a second enter and exit.
-    pub(crate) fn poll_inner<R>(&mut self, first: bool, poll: impl FnOnce() -> R) -> R {
-        let (meta, ctx, position) = match &self.owner {
-            Owner::Borrowed(meta, ctx) => (*meta, *ctx, self.position),
-            Owner::Detached(owned) => (&owned.0, &owned.1, self.position),
+    /// Polls a stream the execution returned: inside its span, and with its
+    /// usage tally as the current frame.
+    pub(crate) fn poll_inner<R>(&mut self, poll: impl FnOnce() -> R) -> R {
+        let span = &self.span;
+        frame::within(&mut self.tally, || match span {
+            Some(span) => span.in_scope(poll),
+            None => poll(),
+        })
+    }
+
+    /// Polls the execution's future, inside its span and with its usage
+    /// tally as the current frame. The first poll logs the start event and
+    /// the last the end event in the same entry of the span: every enter
+    /// and exit costs each tracing layer a span lookup. An output holding a
+    /// stream is not the end; the stream logs it.
+    pub(crate) fn poll_to_end<T>(
+        &mut self,
+        first: bool,
+        poll: impl FnOnce() -> Poll<Result<T>>,
+    ) -> Poll<Result<T>> {
+        let Self {
+            owner,
+            position,
+            start,
+            span,
+            tally,
+            logged_end,
+        } = self;
+        let (meta, ctx) = match owner {
+            Owner::Borrowed(meta, ctx) => (*meta, *ctx),
+            Owner::Detached(owned) => (&owned.0, &owned.1),
         };
+        let (position, start) = (*position, *start);
         let polled = || {
             if first {
                 events::started(meta, ctx, position);
             }
-            poll()
+            let polled = frame::within(tally, poll);
+            if let Poll::Ready(result) = &polled
+                && !tally.has_streams()
+            {
+                let elapsed = start.elapsed();
+                match result {
+                    Ok(_) => events::completed(meta, ctx, position, elapsed),
+                    Err(error) => events::failed(meta, ctx, position, elapsed, error, false),
+                }
+                *logged_end = Some(elapsed);
+            }
+            polled
         };
-        frame::within(&mut self.tally, || match &self.span {
+        match span {
             Some(span) => span.in_scope(polled),
             None => polled(),
-        })
+        }
     }
 
     /// Records the outcome: duration, counters, span status, usage and the log event.
     pub(crate) fn finish(mut self, outcome: Outcome<'_>) {
-        let elapsed = self.start.elapsed();
+        let elapsed = self.logged_end.unwrap_or_else(|| self.start.elapsed());
         if let Some(claims) = self.tally.take_streams()
             && claims.failed_to_open > 0
         {
@@ -198,10 +241,12 @@ impl<'a> Execution<'a> {
         if position == Position::Workflow {
             meta.workflow_handles().finished(elapsed, error.is_none());
         }
-        self.in_span(|| match error {
-            None => events::completed(meta, ctx, position, elapsed),
-            Some(error) => events::failed(meta, ctx, position, elapsed, error, dropped),
-        });
+        if self.logged_end.is_none() {
+            self.in_span(|| match error {
+                None => events::completed(meta, ctx, position, elapsed),
+                Some(error) => events::failed(meta, ctx, position, elapsed, error, dropped),
+            });
+        }
         // Only a parallel's children run at `Position::Branch`, so only a
         // parallel has branch time.
         let branch_time = self.tally.branch_time();

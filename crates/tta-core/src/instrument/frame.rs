@@ -130,6 +130,11 @@ impl Tally {
         lock(&USAGE).take(slot)
     }
 
+    /// Whether a stream was opened in or passed up to this execution.
+    pub(crate) fn has_streams(&self) -> bool {
+        self.streams.is_some()
+    }
+
     /// Takes the streams opened in or passed up to this execution.
     pub(crate) fn take_streams(&mut self) -> Option<StreamClaims> {
         let slot = self.streams.take()?;

@@ -88,12 +88,10 @@ where
             panic!("`Instrumented` polled after completion");
         };
         let inner = this.inner.as_mut();
-        let polled =
-            execution.poll_inner(first, || catch_unwind(AssertUnwindSafe(|| inner.poll(cx))));
-        let result = match polled {
-            Ok(poll) => ready!(poll),
-            Err(payload) => Err(Error::from_panic(&*payload)),
-        };
+        let result = ready!(execution.poll_to_end(first, || {
+            catch_unwind(AssertUnwindSafe(|| inner.poll(cx)))
+                .unwrap_or_else(|payload| Poll::Ready(Err(Error::from_panic(&*payload))))
+        }));
         if let State::Running(execution) = std::mem::replace(this.state, State::Done) {
             match &result {
                 // A stream in the output keeps the execution running.

@@ -222,7 +222,7 @@ impl<T> Stream for ChunkStream<T> {
         // upstream logs, spans and reports lands where it did before the
         // first chunk.
         let polled = match this.running.first_mut() {
-            Some(opener) => opener.poll_inner(false, poll),
+            Some(opener) => opener.poll_inner(poll),
             None => poll(),
         };
         match polled {
