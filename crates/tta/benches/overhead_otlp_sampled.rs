@@ -1,15 +1,25 @@
 //! Telemetry on plus the OTLP layer with every trace sampled: each
 //! execution is a span the layer builds and hands to the batch exporter
 //! (its collector, on a closed port, is never reached; the batch is
-//! dropped). What a sampled span costs per execution.
+//! dropped). What a sampled span costs per execution, beside the peer: a
+//! hand-written `#[tracing::instrument(level = "debug")]` (the span it
+//! expands to, around the same work) exported by the same layer.
 
 use std::hint::black_box;
 
+use std::future::Future;
+
 use criterion::Criterion;
+use tracing::Instrument;
 use tta::prelude::*;
 
 async fn bare(x: u64) -> tta::Result<u64> {
     Ok(black_box(x) + 1)
+}
+
+/// What `#[instrument(level = "debug")]` on `bare` expands to.
+fn peer(x: u64) -> impl Future<Output = tta::Result<u64>> {
+    async move { Ok(black_box(x) + 1) }.instrument(tracing::debug_span!("bench_peer"))
 }
 
 struct Step;
@@ -38,6 +48,9 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group("sampled");
     group.bench_function("bare", |b| b.to_async(&runtime).iter(|| bare(1)));
+    group.bench_function("hand-written #[instrument] peer", |b| {
+        b.to_async(&runtime).iter(|| peer(1))
+    });
     group.bench_function("primitive", |b| {
         b.to_async(&runtime).iter(|| Step.call(1, ctx))
     });
