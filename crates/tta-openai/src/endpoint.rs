@@ -114,18 +114,38 @@ impl Endpoint {
         let reasoning = usage
             .completion_tokens_details
             .and_then(|details| details.reasoning_tokens);
-        let reported = Usage::openai(
+        self.call_usage(
+            [
+                usage.prompt_tokens,
+                cached.unwrap_or(0),
+                usage.completion_tokens,
+                reasoning.unwrap_or(0),
+            ],
+            model,
+            finish_reason,
+        )
+    }
+
+    /// One call's [`Usage`] from OpenAI's counts: prompt, cached, completion
+    /// and reasoning tokens.
+    pub(crate) fn call_usage(
+        &self,
+        [prompt, cached, completion, reasoning]: [u64; 4],
+        model: &str,
+        finish_reason: Option<&str>,
+    ) -> Usage {
+        let usage = Usage::openai(
             self.config.provider.clone(),
             self.config.model.clone(),
-            usage.prompt_tokens,
-            cached.unwrap_or(0),
-            usage.completion_tokens,
-            reasoning.unwrap_or(0),
+            prompt,
+            cached,
+            completion,
+            reasoning,
         )
         .response_model(model.to_owned());
         match finish_reason {
-            Some(reason) => reported.finish_reason(reason.to_owned()),
-            None => reported,
+            Some(reason) => usage.finish_reason(reason.to_owned()),
+            None => usage,
         }
     }
 }

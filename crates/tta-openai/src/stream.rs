@@ -7,7 +7,7 @@ use bytes::Bytes;
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::stream::{self, Stream, StreamExt};
 use tta_core::instrument::GenAiCall;
-use tta_core::llm::{Usage, capture};
+use tta_core::llm::capture;
 use tta_core::stream::ChunkStream;
 use tta_core::{ConfigError, Error, Meta, Primitive, Result, WorkflowContext};
 use tta_http::Failure;
@@ -274,20 +274,11 @@ impl Reader {
         let usage = match self.usage.take() {
             Some(reported) => endpoint.usage(reported, &self.model, finish_reason),
             None => {
-                let estimate = Usage::openai(
-                    endpoint.config.provider.clone(),
-                    endpoint.config.model.clone(),
-                    self.prompt_estimate,
-                    0,
-                    (self.output_chars as u64).div_ceil(4),
-                    0,
-                )
-                .response_model(self.model.clone())
-                .estimated();
-                match finish_reason {
-                    Some(reason) => estimate.finish_reason(reason.to_owned()),
-                    None => estimate,
-                }
+                let output_estimate = (self.output_chars as u64).div_ceil(4);
+                let counts = [self.prompt_estimate, 0, output_estimate, 0];
+                endpoint
+                    .call_usage(counts, &self.model, finish_reason)
+                    .estimated()
             }
         };
         self.ctx

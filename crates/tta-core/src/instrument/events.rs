@@ -107,6 +107,21 @@ pub(crate) fn failed(
     );
 }
 
+/// The end event of an execution: completed, or failed with `error`.
+pub(crate) fn ended(
+    meta: &Meta,
+    ctx: &WorkflowContext,
+    position: Position,
+    elapsed: Duration,
+    error: Option<&Error>,
+    dropped: bool,
+) {
+    match error {
+        None => completed(meta, ctx, position, elapsed),
+        Some(error) => failed(meta, ctx, position, elapsed, error, dropped),
+    }
+}
+
 fn millis(elapsed: Duration) -> f64 {
     elapsed.as_secs_f64() * 1e3
 }

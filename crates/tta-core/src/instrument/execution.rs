@@ -32,6 +32,15 @@ enum Owner<'a> {
     Detached(Box<(Meta, WorkflowContext)>),
 }
 
+impl Owner<'_> {
+    fn parts(&self) -> (&Meta, &WorkflowContext) {
+        match self {
+            Owner::Borrowed(meta, ctx) => (meta, ctx),
+            Owner::Detached(owned) => (&owned.0, &owned.1),
+        }
+    }
+}
+
 /// A started execution. Finish it exactly once with [`Execution::finish`]
 /// or [`Execution::succeed`].
 pub(crate) struct Execution<'a> {
@@ -73,7 +82,7 @@ impl<'a> Execution<'a> {
     }
 
     /// Logs the start event, inside the span. The first poll logs it itself
-    /// ([`poll_inner`](Self::poll_inner)); an execution refused before
+    /// ([`poll_to_end`](Self::poll_to_end)); an execution refused before
     /// its first poll calls this.
     pub(crate) fn log_start(&self) {
         self.in_span(|| events::started(self.meta(), self.ctx(), self.position));
@@ -84,17 +93,11 @@ impl<'a> Execution<'a> {
     }
 
     pub(crate) fn meta(&self) -> &Meta {
-        match &self.owner {
-            Owner::Borrowed(meta, _) => meta,
-            Owner::Detached(owned) => &owned.0,
-        }
+        self.owner.parts().0
     }
 
     pub(crate) fn ctx(&self) -> &WorkflowContext {
-        match &self.owner {
-            Owner::Borrowed(_, ctx) => ctx,
-            Owner::Detached(owned) => &owned.1,
-        }
+        self.owner.parts().1
     }
 
     pub(crate) fn span(&self) -> Option<&Span> {
@@ -122,25 +125,28 @@ impl<'a> Execution<'a> {
     /// it opened or was handed: then the stream takes it, and it finishes
     /// when the stream ends.
     pub(crate) fn succeed(mut self) {
-        match self.tally.take_streams() {
-            Some(claims) => {
-                if claims.failed_to_open > 0 {
-                    self.count_failed_opens(claims.failed_to_open);
-                }
-                if let Err(execution) = handoff::hand_over(self, claims.open) {
-                    execution.finish(Outcome::Succeeded);
-                }
-            }
-            None => self.finish(Outcome::Succeeded),
+        let streams = self.take_stream_claims();
+        if streams.is_empty() {
+            self.finish(Outcome::Succeeded);
+        } else if let Err(execution) = handoff::hand_over(self, streams) {
+            execution.finish(Outcome::Succeeded);
         }
     }
 
-    fn count_failed_opens(&self, count: u32) {
-        let meta = self.meta();
-        let stream = meta.handles().stream(meta.gen_ai_call());
-        for _ in 0..count {
-            stream.ended(StreamOutcome::FailedBeforeFirstChunk);
+    /// Takes the streams opened in or handed up to this execution, after
+    /// counting those that failed before their first chunk inside it.
+    fn take_stream_claims(&mut self) -> Vec<std::sync::Weak<handoff::Handoff>> {
+        let Some(claims) = self.tally.take_streams() else {
+            return Vec::new();
+        };
+        if claims.failed_to_open > 0 {
+            let meta = self.meta();
+            let stream = meta.handles().stream(meta.gen_ai_call());
+            for _ in 0..claims.failed_to_open {
+                stream.ended(StreamOutcome::FailedBeforeFirstChunk);
+            }
         }
+        claims.open
     }
 
     /// Runs `f` with this execution's span entered, if it has one.
@@ -189,10 +195,7 @@ impl<'a> Execution<'a> {
             tally,
             logged_end,
         } = self;
-        let (meta, ctx) = match owner {
-            Owner::Borrowed(meta, ctx) => (*meta, *ctx),
-            Owner::Detached(owned) => (&owned.0, &owned.1),
-        };
+        let (meta, ctx) = owner.parts();
         let (position, start) = (*position, *start);
         let polled = || {
             if first {
@@ -203,10 +206,7 @@ impl<'a> Execution<'a> {
                 && !tally.has_streams()
             {
                 let elapsed = start.elapsed();
-                match result {
-                    Ok(_) => events::completed(meta, ctx, position, elapsed),
-                    Err(error) => events::failed(meta, ctx, position, elapsed, error, false),
-                }
+                events::ended(meta, ctx, position, elapsed, result.as_ref().err(), false);
                 *logged_end = Some(elapsed);
             }
             polled
@@ -220,11 +220,8 @@ impl<'a> Execution<'a> {
     /// Records the outcome: duration, counters, span status, usage and the log event.
     pub(crate) fn finish(mut self, outcome: Outcome<'_>) {
         let elapsed = self.logged_end.unwrap_or_else(|| self.start.elapsed());
-        if let Some(claims) = self.tally.take_streams()
-            && claims.failed_to_open > 0
-        {
-            self.count_failed_opens(claims.failed_to_open);
-        }
+        // Streams it still claims were dropped or consumed inside it.
+        self.take_stream_claims();
         let usage = self.tally.take_usage();
         let cancelled;
         let (error, dropped) = match outcome {
@@ -242,10 +239,7 @@ impl<'a> Execution<'a> {
             meta.workflow_handles().finished(elapsed, error.is_none());
         }
         if self.logged_end.is_none() {
-            self.in_span(|| match error {
-                None => events::completed(meta, ctx, position, elapsed),
-                Some(error) => events::failed(meta, ctx, position, elapsed, error, dropped),
-            });
+            self.in_span(|| events::ended(meta, ctx, position, elapsed, error, dropped));
         }
         // Only a parallel's children run at `Position::Branch`, so only a
         // parallel has branch time.

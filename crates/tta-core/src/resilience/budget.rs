@@ -11,7 +11,9 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 use tokio::time::Instant;
 
+use crate::catalog;
 use crate::config::ConfigError;
+use crate::instrument::OwnCounter;
 
 /// How many slices the window is kept in: requests and retries leave the
 /// window one slice at a time.
@@ -213,6 +215,47 @@ impl RetryBudgetBuilder {
                 }),
             }),
         })
+    }
+}
+
+/// A retry's or a hedge's side of an optional shared budget: it deposits
+/// the requests the primitive runs and counts, under the primitive's name,
+/// the extra attempts the budget refuses.
+pub(crate) struct BudgetGate {
+    budget: Option<RetryBudget>,
+    refusals: OwnCounter,
+}
+
+impl BudgetGate {
+    pub(crate) fn new(budget: Option<RetryBudget>) -> Self {
+        Self {
+            budget,
+            refusals: OwnCounter::new(catalog::RETRY_BUDGET_EXHAUSTED_TOTAL),
+        }
+    }
+
+    pub(crate) fn budget(&self) -> Option<&RetryBudget> {
+        self.budget.as_ref()
+    }
+
+    /// Deposits the request `name` is about to run. The refusal counter is
+    /// exported from the first request on, so "never refused" reads as 0.
+    pub(crate) fn request(&self, name: &str) {
+        if let Some(budget) = &self.budget {
+            self.refusals.register(name);
+            budget.deposit_request();
+        }
+    }
+
+    /// Whether `name` may start an extra attempt; a refusal is counted.
+    pub(crate) fn allow_extra(&self, name: &str) -> bool {
+        match &self.budget {
+            Some(budget) if !budget.try_withdraw() => {
+                self.refusals.increment(name);
+                false
+            }
+            _ => true,
+        }
     }
 }
 

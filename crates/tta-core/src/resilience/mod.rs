@@ -59,7 +59,7 @@ mod shared;
 mod timeout;
 mod token_limit;
 
-pub(crate) use budget::Covered;
+pub(crate) use budget::{BudgetGate, Covered};
 pub use budget::{RetryBudget, RetryBudgetBuilder};
 pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadConfigBuilder};
 pub use cache::{CacheConfig, CacheConfigBuilder, CacheStats, Cached, InputKey, MAX_EXPIRY};

@@ -206,9 +206,6 @@ impl<T> Stream for ChunkStream<T> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
         let this = self.get_mut();
-        if this.upstream.is_none() {
-            return Poll::Ready(None);
-        }
         this.adopt_handed_over();
         if let Some(first) = this.first.take() {
             this.chunk_arrived(None);

@@ -1,7 +1,7 @@
 //! [`StreamTimeouts`] and [`TimedStream`]: the three limits of a streamed call.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -162,6 +162,9 @@ pub struct TimedStream<P> {
     timeouts: StreamTimeouts,
     meta: Meta,
     expired: OwnCounter,
+    /// What the stream's limits count and log an expiry under, built on
+    /// first use: the recorder is installed by then.
+    owner: OnceLock<LimitOwner>,
 }
 
 impl<P: Primitive> TimedStream<P> {
@@ -172,6 +175,7 @@ impl<P: Primitive> TimedStream<P> {
             inner,
             timeouts,
             expired: OwnCounter::new(catalog::TIMEOUTS_TOTAL),
+            owner: OnceLock::new(),
         }
     }
 
@@ -181,10 +185,12 @@ impl<P: Primitive> TimedStream<P> {
     }
 
     fn owner(&self) -> LimitOwner {
-        LimitOwner {
-            name: Arc::from(self.meta.name()),
-            timeouts: self.expired.handle(self.meta.name()),
-        }
+        self.owner
+            .get_or_init(|| LimitOwner {
+                name: Arc::from(self.meta.name()),
+                timeouts: self.expired.handle(self.meta.name()),
+            })
+            .clone()
     }
 }
 
@@ -202,6 +208,7 @@ where
 
     fn adopt_name(&mut self, name: &Cow<'static, str>) {
         self.meta = self.meta.renamed(name.clone());
+        self.owner = OnceLock::new();
     }
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<ChunkStream<T>> {

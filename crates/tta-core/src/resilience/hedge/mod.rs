@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 pub use delay::HedgeDelay;
 
-use super::{Covered, RetryBudget};
+use super::{BudgetGate, Covered, RetryBudget};
 use crate::catalog;
 use crate::config::ConfigError;
 use crate::context::WorkflowContext;
@@ -172,12 +172,11 @@ impl HedgeConfigBuilder {
 /// ```
 pub struct Hedge<P> {
     inner: P,
-    budget: Option<RetryBudget>,
+    budget: BudgetGate,
     delay: delay::Tracker,
     meta: Meta,
     started: OwnCounter,
     won: OwnCounter,
-    budget_refusals: OwnCounter,
 }
 
 impl<P: Primitive> Hedge<P> {
@@ -186,11 +185,10 @@ impl<P: Primitive> Hedge<P> {
         Self {
             meta: Meta::new(format!("hedge({})", inner.name()), Kind::HEDGE),
             inner,
-            budget: config.budget,
+            budget: BudgetGate::new(config.budget),
             delay: delay::Tracker::new(config.delay),
             started: OwnCounter::new(catalog::HEDGES_STARTED_TOTAL),
             won: OwnCounter::new(catalog::HEDGES_WON_TOTAL),
-            budget_refusals: OwnCounter::new(catalog::RETRY_BUDGET_EXHAUSTED_TOTAL),
         }
     }
 
@@ -206,14 +204,11 @@ impl<P: Primitive> Hedge<P> {
 
     /// Whether a second attempt may start: the budget has one left.
     fn may_hedge(&self, ctx: &WorkflowContext) -> bool {
-        match &self.budget {
-            Some(budget) if !budget.try_withdraw() => {
-                self.budget_refusals.increment(self.meta.name());
-                primitive_event!(debug, "hedge_budget_exhausted", self.meta, ctx);
-                false
-            }
-            _ => true,
+        let allowed = self.budget.allow_extra(self.meta.name());
+        if !allowed {
+            primitive_event!(debug, "hedge_budget_exhausted", self.meta, ctx);
         }
+        allowed
     }
 
     fn answered<T>(&self, started: Instant, result: Result<T>) -> Result<T> {
@@ -241,15 +236,12 @@ where
     }
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
-        let budget = self.budget.as_ref();
         let name = self.meta.name();
         // Exported from the first call on, so "no hedge yet" reads as 0.
         self.started.register(name);
         self.won.register(name);
-        if let Some(budget) = budget {
-            self.budget_refusals.register(name);
-            budget.deposit_request();
-        }
+        self.budget.request(name);
+        let budget = self.budget.budget();
         let started = Instant::now();
         let wait = self.delay.delay();
         let first = self.inner.call_at(input.clone(), ctx, Position::Attempt(1));

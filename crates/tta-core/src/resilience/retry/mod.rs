@@ -16,9 +16,9 @@ use crate::catalog;
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::instrument::{CounterFamily, Kind, Meta, OwnCounter, Position, primitive_event};
+use crate::instrument::{CounterFamily, Kind, Meta, Position, primitive_event};
 use crate::primitive::{Primitive, PrimitiveExt};
-use crate::resilience::Covered;
+use crate::resilience::{BudgetGate, Covered};
 
 /// Attempt labels run `1` to `10`; later attempts share `10+`, which keeps
 /// `tta_retry_attempts_total` at 22 series per retry whatever the policy.
@@ -87,7 +87,7 @@ pub struct Retry<P> {
     policy: RetryPolicy,
     meta: Meta,
     attempts: CounterFamily,
-    budget_refusals: OwnCounter,
+    budget: BudgetGate,
 }
 
 impl<P: Primitive> Retry<P> {
@@ -104,10 +104,10 @@ impl<P: Primitive> Retry<P> {
         });
         Self {
             inner,
-            policy,
             meta,
             attempts: CounterFamily::new(catalog::RETRY_ATTEMPTS_TOTAL, series),
-            budget_refusals: OwnCounter::new(catalog::RETRY_BUDGET_EXHAUSTED_TOTAL),
+            budget: BudgetGate::new(policy.budget.clone()),
+            policy,
         }
     }
 
@@ -148,10 +148,7 @@ impl<P: Primitive> Retry<P> {
         if ctx.remaining().is_some_and(|remaining| wait >= remaining) {
             return Some("deadline");
         }
-        if let Some(budget) = &self.policy.budget
-            && !budget.try_withdraw()
-        {
-            self.budget_refusals.increment(self.meta.name());
+        if !self.budget.allow_extra(self.meta.name()) {
             primitive_event!(warn, "retry_budget_exhausted", self.meta, ctx, attempt);
             return Some("budget");
         }
@@ -185,19 +182,14 @@ where
 
     async fn execute(&self, input: P::Input, ctx: &WorkflowContext) -> Result<P::Output> {
         let started = Instant::now();
-        let budget = self.policy.budget.as_ref();
-        if let Some(budget) = budget {
-            // Exported from the first call on, so "never refused" reads as 0.
-            self.budget_refusals.register(self.meta.name());
-            budget.deposit_request();
-        }
+        self.budget.request(self.meta.name());
         let mut previous_wait = None;
         let mut attempt = 1;
         loop {
             let call = self
                 .inner
                 .call_at(input.clone(), ctx, Position::Attempt(attempt));
-            let error = match Covered::new(call, budget).await {
+            let error = match Covered::new(call, self.budget.budget()).await {
                 Ok(output) => {
                     self.count_attempt(attempt, true);
                     return Ok(output);
