@@ -53,9 +53,17 @@ fn registry() -> &'static Registry<Key, AtomicStorage> {
     })
 }
 
-/// Installs the recorder. Call it before the first execution of a test.
+/// Installs the recorder and the span-capturing subscriber, and says a
+/// recorder is installed. Call it before the first execution of a test.
 pub fn install() {
     crate::spans::ensure_global_subscriber();
+    install_recorder_alone();
+    tta::instrument::set_metrics_enabled(true);
+}
+
+/// Installs the recorder only: no subscriber, and nobody told TTA.dev
+/// (with [`tta::instrument::set_metrics_enabled`]) that it is there.
+pub fn install_recorder_alone() {
     registry();
 }
 

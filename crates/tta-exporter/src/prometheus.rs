@@ -34,6 +34,9 @@ pub(crate) fn install(background: &Background) -> Result<PrometheusHandle, Telem
         what: "a metrics recorder",
         hint: "install telemetry once, before any other recorder",
     })?;
+    // The facade cannot tell that a recorder is installed; without this,
+    // executions outside a subscriber's interest would skip their metrics.
+    tta_core::instrument::set_metrics_enabled(true);
     // Histogram summaries and idle-timeout bookkeeping happen on upkeep.
     let upkeep = handle.clone();
     background.handle().spawn(async move {

@@ -7,9 +7,11 @@ use std::task::{Context, Poll, ready};
 
 use pin_project_lite::pin_project;
 
-use super::Meta;
+use tokio::time::Instant;
+
 use super::execution::{Execution, Outcome};
 use super::position::Position;
+use super::{Meta, listening};
 use crate::context::WorkflowContext;
 use crate::error::{Error, Result};
 
@@ -23,6 +25,9 @@ pin_project! {
     /// current one, and starts the clock. A panic inside the primitive becomes
     /// [`Error::Panicked`]. Dropped before it finishes, it records the
     /// execution as cancelled and releases its active-executions gauge.
+    ///
+    /// When nobody listens (see [`set_metrics_enabled`](super::set_metrics_enabled)),
+    /// only the checks and the panic guard remain.
     #[must_use = "futures do nothing unless polled"]
     pub struct Instrumented<'a, F> {
         #[pin]
@@ -45,6 +50,8 @@ pin_project! {
 enum State<'a> {
     NotStarted,
     Running(Execution<'a>),
+    /// Running with nobody listening: nothing to record.
+    Unobserved,
     Done,
 }
 
@@ -75,23 +82,36 @@ where
         let mut this = self.project();
         let first = matches!(this.state, State::NotStarted);
         if first {
-            let execution = Execution::begin(this.meta, this.ctx, *this.position);
-            if let Some(error) = refusal(this.ctx, &execution) {
-                execution.log_start();
-                execution.finish(Outcome::Failed(&error));
-                *this.state = State::Done;
-                return Poll::Ready(Err(error));
+            // A run's outermost execution is always recorded: a stream it
+            // returns watches the run's deadline through it.
+            if *this.position != Position::Workflow && !listening::anybody() {
+                if let Some(error) = refusal(this.ctx, Instant::now) {
+                    *this.state = State::Done;
+                    return Poll::Ready(Err(error));
+                }
+                *this.state = State::Unobserved;
+            } else {
+                let execution = Execution::begin(this.meta, this.ctx, *this.position);
+                if let Some(error) = refusal(this.ctx, || execution.start()) {
+                    execution.log_start();
+                    execution.finish(Outcome::Failed(&error));
+                    *this.state = State::Done;
+                    return Poll::Ready(Err(error));
+                }
+                *this.state = State::Running(execution);
             }
-            *this.state = State::Running(execution);
         }
-        let State::Running(execution) = &mut *this.state else {
-            panic!("`Instrumented` polled after completion");
-        };
         let inner = this.inner.as_mut();
-        let result = ready!(execution.poll_to_end(first, || {
-            catch_unwind(AssertUnwindSafe(|| inner.poll(cx)))
-                .unwrap_or_else(|payload| Poll::Ready(Err(Error::from_panic(&*payload))))
-        }));
+        let execution = match &mut *this.state {
+            State::Running(execution) => execution,
+            State::Unobserved => {
+                let result = ready!(guarded(inner, cx));
+                *this.state = State::Done;
+                return Poll::Ready(result);
+            }
+            State::NotStarted | State::Done => panic!("`Instrumented` polled after completion"),
+        };
+        let result = ready!(execution.poll_to_end(first, || guarded(inner, cx)));
         if let State::Running(execution) = std::mem::replace(this.state, State::Done) {
             match &result {
                 // A stream in the output keeps the execution running.
@@ -103,9 +123,20 @@ where
     }
 }
 
+/// Polls `inner`, turning a panic into [`Error::Panicked`].
+#[inline]
+fn guarded<T, F>(inner: Pin<&mut F>, cx: &mut Context<'_>) -> Poll<Result<T>>
+where
+    F: Future<Output = Result<T>>,
+{
+    catch_unwind(AssertUnwindSafe(|| inner.poll(cx)))
+        .unwrap_or_else(|payload| Poll::Ready(Err(Error::from_panic(&*payload))))
+}
+
 /// Why an execution must not start: its run was cancelled, is past its
-/// deadline, or has spent its budget.
-fn refusal(ctx: &WorkflowContext, execution: &Execution<'_>) -> Option<Error> {
+/// deadline, or has spent its budget. The clock is read only when the run
+/// has a deadline.
+fn refusal(ctx: &WorkflowContext, now: impl FnOnce() -> Instant) -> Option<Error> {
     if ctx.is_cancelled() {
         return Some(Error::Cancelled);
     }
@@ -113,7 +144,7 @@ fn refusal(ctx: &WorkflowContext, execution: &Execution<'_>) -> Option<Error> {
         return Some(error);
     }
     match ctx.deadline() {
-        Some(deadline) if execution.start() >= deadline => Some(Error::Timeout {
+        Some(deadline) if now() >= deadline => Some(Error::Timeout {
             after: ctx.time_allowed(),
         }),
         _ => None,

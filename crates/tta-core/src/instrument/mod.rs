@@ -17,6 +17,13 @@
 //!
 //! The clock is read twice per execution, and the one duration feeds the
 //! histogram, the log event and the span.
+//!
+//! When nobody listens (no `tracing` subscriber wants anything, and
+//! [`set_metrics_enabled`] was not called), an execution inside a run is
+//! only its guarantees: the cancellation, deadline and budget checks and
+//! the panic guard. It opens no span, reads no clock and records nothing.
+//! A run's outermost execution is always recorded in full: it is what
+//! ends a stream at the run's deadline.
 
 pub mod attributes;
 mod decisions;
@@ -30,6 +37,7 @@ mod handles;
 pub(crate) mod handoff;
 mod kind;
 pub(crate) mod link;
+mod listening;
 mod position;
 mod span;
 
@@ -43,6 +51,7 @@ pub use attributes::{AttributeSink, AttributeValue, set_attribute_sink};
 pub use future::Instrumented;
 pub use kind::Kind;
 pub use link::{RunParent, RunSpan, TraceLinker, set_trace_linker};
+pub use listening::{metrics_enabled, set_metrics_enabled};
 pub use position::Position;
 pub use span::{SpanOpener, fields};
 

@@ -1,8 +1,6 @@
 //! Telemetry on plus the OTLP layer, with a sampler that drops every trace:
 //! the layer's own cost, with nothing exported.
 
-mod common;
-
 fn main() {
     let _telemetry = tta::telemetry::builder()
         .without_metrics_endpoint()
@@ -13,6 +11,6 @@ fn main() {
         .install()
         .expect("telemetry installs in a fresh process");
     let mut criterion = criterion::Criterion::default().configure_from_args();
-    common::all(&mut criterion);
+    tta_bench::groups::all(&mut criterion);
     criterion.final_summary();
 }

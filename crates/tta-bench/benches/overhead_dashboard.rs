@@ -2,8 +2,6 @@
 //! same states as `overhead_on`, plus the dashboard. Compare the two runs'
 //! `single/primitive`; the budget is 20 ns.
 
-mod common;
-
 fn main() {
     let _telemetry = tta::telemetry::builder()
         .metrics_address(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -12,6 +10,6 @@ fn main() {
         .install()
         .expect("telemetry installs in a fresh process");
     let mut criterion = criterion::Criterion::default().configure_from_args();
-    common::all(&mut criterion);
+    tta_bench::groups::all(&mut criterion);
     criterion.final_summary();
 }

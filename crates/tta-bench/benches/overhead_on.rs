@@ -1,7 +1,5 @@
 //! Telemetry on: the Prometheus recorder and a subscriber at `info`, no OTLP.
 
-mod common;
-
 fn main() {
     let _telemetry = tta::telemetry::builder()
         .without_metrics_endpoint()
@@ -9,6 +7,6 @@ fn main() {
         .install()
         .expect("telemetry installs in a fresh process");
     let mut criterion = criterion::Criterion::default().configure_from_args();
-    common::all(&mut criterion);
+    tta_bench::groups::all(&mut criterion);
     criterion.final_summary();
 }
