@@ -1,0 +1,13 @@
+//! Telemetry on without log output: the Prometheus recorder alone. Beside
+//! `overhead_on`, what the two INFO lines of a run cost (`run/run`).
+
+fn main() {
+    let _telemetry = tta::telemetry::builder()
+        .without_metrics_endpoint()
+        .log_format(tta::telemetry::LogFormat::Off)
+        .install()
+        .expect("telemetry installs in a fresh process");
+    let mut criterion = criterion::Criterion::default().configure_from_args();
+    tta_bench::groups::all(&mut criterion);
+    criterion.final_summary();
+}
