@@ -4,8 +4,12 @@
 
 use std::time::Duration;
 
-use criterion::{BatchSize, Criterion};
+use std::future::Future;
+
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, Criterion};
 use futures_util::future::join_all;
+use tokio::runtime::Runtime;
 use tta::prelude::*;
 
 use crate::peers::{self, HandWritten};
@@ -90,7 +94,7 @@ pub fn all(c: &mut Criterion) {
 /// Each wrapper on its happy path, beside the tower peer for the same job.
 /// The peers are called as a shared tower service is: a clone, then
 /// `oneshot`; `peer: bare service` is their baseline.
-fn resilience(c: &mut Criterion, rt: &tokio::runtime::Runtime, ctx: &WorkflowContext) {
+fn resilience(c: &mut Criterion, rt: &Runtime, ctx: &WorkflowContext) {
     let mut group = c.benchmark_group("resilience_happy_path");
     group.bench_function("bare", |b| b.to_async(rt).iter(|| bare(1)));
     let service = peers::service();
@@ -99,36 +103,42 @@ fn resilience(c: &mut Criterion, rt: &tokio::runtime::Runtime, ctx: &WorkflowCon
     });
 
     let retry = Step.retry(RetryPolicy::default());
-    group.bench_function("retry", |b| b.to_async(rt).iter(|| retry.call(1, ctx)));
     let peer = peers::retry();
-    group.bench_function("peer: tower-resilience retry", |b| {
-        b.to_async(rt).iter(|| peers::oneshot(&peer, 1))
-    });
+    beside(
+        &mut group,
+        rt,
+        ("retry", || retry.call(1, ctx)),
+        ("tower-resilience retry", || peers::oneshot(&peer, 1)),
+    );
 
     let timeout = Step.timeout(Duration::from_secs(60));
-    group.bench_function("timeout", |b| b.to_async(rt).iter(|| timeout.call(1, ctx)));
     let peer = peers::timeout();
-    group.bench_function("peer: tower timeout", |b| {
-        b.to_async(rt).iter(|| peers::oneshot(&peer, 1))
-    });
+    beside(
+        &mut group,
+        rt,
+        ("timeout", || timeout.call(1, ctx)),
+        ("tower timeout", || peers::oneshot(&peer, 1)),
+    );
 
     let breaker = Step.circuit_breaker(CircuitBreakerConfig::default());
-    group.bench_function("circuit_breaker", |b| {
-        b.to_async(rt).iter(|| breaker.call(1, ctx))
-    });
     let peer = peers::circuit_breaker();
-    group.bench_function("peer: tower-resilience circuit breaker", |b| {
-        b.to_async(rt).iter(|| peers::oneshot(&peer, 1))
-    });
+    beside(
+        &mut group,
+        rt,
+        ("circuit_breaker", || breaker.call(1, ctx)),
+        ("tower-resilience circuit breaker", || {
+            peers::oneshot(&peer, 1)
+        }),
+    );
 
     let bulkhead = Step.bulkhead(BulkheadConfig::default());
-    group.bench_function("bulkhead", |b| {
-        b.to_async(rt).iter(|| bulkhead.call(1, ctx))
-    });
     let peer = peers::bulkhead();
-    group.bench_function("peer: tower-resilience bulkhead", |b| {
-        b.to_async(rt).iter(|| peers::oneshot(&peer, 1))
-    });
+    beside(
+        &mut group,
+        rt,
+        ("bulkhead", || bulkhead.call(1, ctx)),
+        ("tower-resilience bulkhead", || peers::oneshot(&peer, 1)),
+    );
 
     let limited = Step.rate_limit(
         RateLimitConfig::per_second(1e12)
@@ -136,19 +146,36 @@ fn resilience(c: &mut Criterion, rt: &tokio::runtime::Runtime, ctx: &WorkflowCon
             .build()
             .expect("valid"),
     );
-    group.bench_function("rate_limit", |b| {
-        b.to_async(rt).iter(|| limited.call(1, ctx))
-    });
     let peer = peers::rate_limit();
-    group.bench_function("peer: tower-resilience rate limiter", |b| {
-        b.to_async(rt).iter(|| peers::oneshot(&peer, 1))
-    });
+    beside(
+        &mut group,
+        rt,
+        ("rate_limit", || limited.call(1, ctx)),
+        ("tower-resilience rate limiter", || peers::oneshot(&peer, 1)),
+    );
     group.finish();
+}
+
+/// Benches one of ours, then its peer (named `peer: {name}`), in the same
+/// group: both futures are built per iteration and awaited unboxed.
+fn beside<O, P>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    rt: &Runtime,
+    (name, mut ours): (&str, impl FnMut() -> O),
+    (peer, mut theirs): (&str, impl FnMut() -> P),
+) where
+    O: Future,
+    P: Future,
+{
+    group.bench_function(name, |b| b.to_async(rt).iter(&mut ours));
+    group.bench_function(format!("peer: {peer}"), |b| {
+        b.to_async(rt).iter(&mut theirs)
+    });
 }
 
 /// A cache hit beside tower-resilience's and a bare moka lookup, and a
 /// coalesced miss.
-fn cache(c: &mut Criterion, rt: &tokio::runtime::Runtime, ctx: &WorkflowContext) {
+fn cache(c: &mut Criterion, rt: &Runtime, ctx: &WorkflowContext) {
     let mut group = c.benchmark_group("cache");
     group.bench_function("bare", |b| b.to_async(rt).iter(|| bare(1)));
     let cached = Step.cached(
