@@ -2,7 +2,5 @@
 //! costs when nobody is listening.
 
 fn main() {
-    let mut criterion = criterion::Criterion::default().configure_from_args();
-    tta_bench::groups::all(&mut criterion);
-    criterion.final_summary();
+    tta_bench::run_all_groups();
 }

@@ -6,7 +6,5 @@ fn main() {
         .log_filter("info")
         .install()
         .expect("telemetry installs in a fresh process");
-    let mut criterion = criterion::Criterion::default().configure_from_args();
-    tta_bench::groups::all(&mut criterion);
-    criterion.final_summary();
+    tta_bench::run_all_groups();
 }

@@ -10,7 +10,5 @@ fn main() {
         .trace_sample_ratio(0.0)
         .install()
         .expect("telemetry installs in a fresh process");
-    let mut criterion = criterion::Criterion::default().configure_from_args();
-    tta_bench::groups::all(&mut criterion);
-    criterion.final_summary();
+    tta_bench::run_all_groups();
 }

@@ -24,14 +24,13 @@ fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group("sampled");
     group.bench_function("bare", |b| b.to_async(&runtime).iter(|| bare(1)));
-    group.bench_function("hand-written #[instrument] peer", |b| {
+    group.bench_function("peer: #[instrument]", |b| {
         b.to_async(&runtime).iter(|| peers::instrumented(1))
     });
     let hand_written = peers::HandWritten::default();
-    group.bench_function(
-        "hand-written #[instrument] + clock + counter + histogram",
-        |b| b.to_async(&runtime).iter(|| hand_written.call(1)),
-    );
+    group.bench_function("peer: #[instrument] + clock + counter + histogram", |b| {
+        b.to_async(&runtime).iter(|| hand_written.call(1))
+    });
     group.bench_function("primitive", |b| {
         b.to_async(&runtime).iter(|| Step.call(1, ctx))
     });

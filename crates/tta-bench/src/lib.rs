@@ -9,7 +9,7 @@
 //! compares.
 //!
 //! The bench binaries in `benches/` install one telemetry state each and
-//! run [`groups::all`].
+//! call [`run_all_groups`].
 
 pub mod groups;
 pub mod peers;
@@ -26,4 +26,13 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .enable_time()
         .build()
         .expect("a current-thread runtime")
+}
+
+/// Runs every group of [`groups::all`] with criterion's command-line
+/// options, then prints criterion's summary: the body of each
+/// telemetry state's bench binary, once its state is installed.
+pub fn run_all_groups() {
+    let mut criterion = criterion::Criterion::default().configure_from_args();
+    groups::all(&mut criterion);
+    criterion.final_summary();
 }
